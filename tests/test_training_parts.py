@@ -1,0 +1,87 @@
+"""Durations, learning-rate schedules, coupled L2, run directories: the parts a run is made of."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tf_tickets.backend import keras, tf
+from tf_tickets.errors import TicketsError
+from tf_tickets.training.config import TrainConfig
+from tf_tickets.training.durations import Duration
+from tf_tickets.training.lr_schedules import make_schedule
+from tf_tickets.training.optimizers import make_optimizer
+from tf_tickets.training.run_dir import RunDir
+
+
+def test_durations_parse_and_convert():
+    assert Duration.parse("160ep").to_steps(391) == 160 * 391
+    assert Duration.parse("500it").to_steps(391) == 500
+    assert Duration.parse("500it").to_epochs(391) == 2
+    assert Duration.parse("2ep").to_epochs(391) == 2
+    for bad in ["160", "ep", "1.5ep", "-3it", "10 epochs", ""]:
+        with pytest.raises(TicketsError, match="malformed duration"):
+            Duration.parse(bad)
+
+
+def test_step_schedule_matches_reference_milestones():
+    schedule = TrainConfig(training_steps="160ep", milestones=("80ep", "120ep")).make_schedule(steps_per_epoch=10)
+    lr = lambda step: float(schedule(step))  # noqa: E731
+    assert lr(0) == pytest.approx(0.1)
+    assert lr(799) == pytest.approx(0.1)
+    assert lr(801) == pytest.approx(0.01)
+    assert lr(1201) == pytest.approx(0.001)
+
+
+def test_warmup_then_cosine_and_step():
+    cosine = make_schedule("cosine", 0.4, total_steps=100, warmup_steps=10)
+    assert float(cosine(0)) < 0.1
+    assert float(cosine(10)) == pytest.approx(0.4, rel=1e-5)
+    assert float(cosine(100)) == pytest.approx(0.0, abs=1e-6)
+    step = make_schedule("step", 0.4, total_steps=100, milestones=[50], warmup_steps=10)
+    values = [float(step(s)) for s in range(12)]
+    assert values[0] == pytest.approx(0.04)
+    assert values[9] == pytest.approx(0.4)
+    assert all(a < b for a, b in zip(values[:9], values[1:10]))
+    assert float(step(60)) == pytest.approx(0.04)
+    # Serialisable, so a compiled model's optimizer can be saved and reloaded.
+    again = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(step))
+    assert float(again(5)) == pytest.approx(float(step(5)))
+
+
+def test_coupled_l2_sgd_is_the_reference_update():
+    """PyTorch SGD: d = g + wd*w; v = mu*v + d; w -= lr*v (coupled L2, decay also in the momentum)."""
+    lr, mu, wd = 0.1, 0.9, 0.05
+    w0 = np.array([1.0, -2.0, 3.0], np.float32)
+    grads = [np.array([0.5, 0.1, -0.3], np.float32), np.array([-0.2, 0.4, 0.0], np.float32)]
+    var = tf.Variable(w0)
+    opt = make_optimizer("sgd", lr, momentum=mu, weight_decay=wd)
+    w, v = w0.copy(), np.zeros(3, np.float32)
+    for g in grads:
+        opt.apply_gradients([(tf.constant(g), var)])
+        v = mu * v + (g + wd * w)
+        w = w - lr * v
+    np.testing.assert_allclose(var.numpy(), w, rtol=1e-6)
+
+
+def test_bad_training_settings_are_one_line_errors():
+    for kwargs, message in [({"batch_size": 0}, "batch size"), ({"batch_size": -4}, "batch size"),
+                            ({"lr": 0.0}, "learning rate"), ({"lr": -1.0}, "learning rate"),
+                            ({"training_steps": "10"}, "malformed duration"),
+                            ({"optimizer": "rmsprop"}, "unknown optimizer"),
+                            ({"lr_schedule": "linear"}, "unknown learning-rate schedule")]:
+        with pytest.raises(TicketsError, match=message) as error:
+            TrainConfig(**kwargs)
+        assert "\n" not in str(error.value)
+
+
+def test_run_dir_refuses_a_run_with_other_settings(tmp_path):
+    run = RunDir(str(tmp_path / "run"))
+    run.claim({"model": "conv_2", "lr": 0.1})
+    run.claim({"model": "conv_2", "lr": 0.1})  # same run: fine (resuming)
+    with pytest.raises(TicketsError, match="other settings \\(lr\\)"):
+        run.claim({"model": "conv_2", "lr": 0.2})
+    assert not run.is_finished()
+    run.finish({"test_accuracy": 0.5})
+    assert run.is_finished() and json.loads((tmp_path / "run" / "results.json").read_text())["test_accuracy"] == 0.5
+    assert not [f for f in os.listdir(tmp_path / "run") if f.startswith(".tmp")]

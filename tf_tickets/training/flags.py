@@ -1,0 +1,69 @@
+"""Flags of a training run, defined next to the code that reads them (`train_config`, `run_settings`).
+
+Importing this module defines the flags; library code never does.
+"""
+from absl import flags
+
+from tf_tickets.training.config import TrainConfig
+
+_D = TrainConfig()
+
+# What to train on.
+MODEL = flags.DEFINE_string("model", "conv_2", "Model name, e.g. cifar_resnet_32_32, cifar_vgg_19_bn, "
+                            "mnist_lenet_300_100, conv_2.")
+DATASET = flags.DEFINE_string("dataset", "embedded", "Dataset name: embedded (a real Fashion-MNIST subset "
+                              "shipped with the package), fashion_mnist, mnist, cifar10, cifar100, tiny_imagenet.")
+DATA_DIR = flags.DEFINE_string("data_dir", None, "Directory holding the dataset's files (IDX, the CIFAR python "
+                               "archive, tiny-imagenet-200/ or an .npz); default: TFDS.")
+TRAIN_FRACTION = flags.DEFINE_float("train_fraction", 1.0, "Train on this fixed, seeded fraction of the "
+                                    "training set (for quick runs).")
+RUN_DIR = flags.DEFINE_string("run_dir", None, "Directory the run owns; default runs/<model>-<dataset>-s<seed>.")
+
+# How to train.
+TRAINING_STEPS = flags.DEFINE_string("training_steps", _D.training_steps, "Duration: <N>ep or <N>it.")
+BATCH_SIZE = flags.DEFINE_integer("batch_size", _D.batch_size, "Global batch size.")
+OPTIMIZER = flags.DEFINE_enum("optimizer", _D.optimizer, ["sgd", "adam"], "Optimizer.")
+LR = flags.DEFINE_float("lr", _D.lr, "Peak learning rate.")
+MOMENTUM = flags.DEFINE_float("momentum", _D.momentum, "SGD momentum.")
+WEIGHT_DECAY = flags.DEFINE_float("weight_decay", _D.weight_decay, "Coupled L2 weight decay (added to the "
+                                  "gradient of every parameter, as the reference does).")
+LR_SCHEDULE = flags.DEFINE_string("lr_schedule", _D.lr_schedule, "step, cosine or constant.")
+MILESTONES = flags.DEFINE_list("milestones", list(_D.milestones), "Step schedule milestones, as durations.")
+GAMMA = flags.DEFINE_float("gamma", _D.gamma, "Step schedule factor at each milestone.")
+WARMUP = flags.DEFINE_string("warmup", _D.warmup, "Linear warm-up duration.")
+SEED = flags.DEFINE_integer("seed", _D.seed, "Seed of the initial weights and the data order.")
+AUGMENT = flags.DEFINE_boolean("augment", _D.augment, "Use the dataset's standard augmentation.")
+EVAL_BATCH_SIZE = flags.DEFINE_integer("eval_batch_size", _D.eval_batch_size, "Batch size for evaluation.")
+VALIDATE_EVERY_EPOCH = flags.DEFINE_boolean("validate_every_epoch", _D.validate_every_epoch,
+                                            "Evaluate on the test split after every epoch.")
+
+# Where and how fast.
+JIT_COMPILE = flags.DEFINE_boolean("jit_compile", _D.jit_compile, "Compile the train step with XLA "
+                                   "(faster on GPU, slower on CPU).")
+MIXED_PRECISION = flags.DEFINE_boolean("mixed_precision", False, "Mixed precision: float16 on GPU, "
+                                       "bfloat16 on CPU.")
+DISTRIBUTION = flags.DEFINE_enum("distribution", "default", ["default", "one_device", "mirrored", "multi_worker"],
+                                 "tf.distribute strategy; multi_worker reads TF_CONFIG.")
+LOGICAL_CPUS = flags.DEFINE_integer("logical_cpus", 0, "Split the CPU into this many logical devices "
+                                    "(to run data-parallel training without GPUs).", lower_bound=0)
+
+
+def train_config() -> TrainConfig:
+    """The flags as a checked TrainConfig (raises TicketsError on bad values)."""
+    return TrainConfig(
+        training_steps=TRAINING_STEPS.value, batch_size=BATCH_SIZE.value, optimizer=OPTIMIZER.value,
+        lr=LR.value, momentum=MOMENTUM.value, weight_decay=WEIGHT_DECAY.value, lr_schedule=LR_SCHEDULE.value,
+        milestones=tuple(MILESTONES.value), gamma=GAMMA.value, warmup=WARMUP.value, seed=SEED.value,
+        augment=AUGMENT.value, jit_compile=JIT_COMPILE.value, eval_batch_size=EVAL_BATCH_SIZE.value,
+        validate_every_epoch=VALIDATE_EVERY_EPOCH.value)
+
+
+def run_dir_path() -> str:
+    return RUN_DIR.value or f"runs/{MODEL.value}-{DATASET.value}-s{SEED.value}"
+
+
+def as_flagfile() -> str:
+    """This module's flags as a flagfile that reproduces the run."""
+    import sys
+    lines = (f.serialize() for f in flags.FLAGS.get_flags_for_module(sys.modules[__name__]))
+    return "".join(line + "\n" for line in lines if line)

@@ -1,0 +1,73 @@
+"""Trains a model with `fit` and our callbacks in a run directory, resuming where a killed run stopped."""
+import sys
+import time
+from typing import Callable, Iterable, Optional, Tuple
+
+from absl import logging
+
+from tf_tickets.backend import keras, tf
+from tf_tickets.callbacks import MetricsLog, ResumableCheckpoint, StopAtStep
+from tf_tickets.data import ImageData, pipeline
+from tf_tickets.training.config import TrainConfig
+from tf_tickets.training.distribution import is_chief, worker_id
+from tf_tickets.training.run_dir import RunDir
+
+
+def compile_model(model, config: TrainConfig, steps_per_epoch: int):
+    model.compile(optimizer=config.make_optimizer(steps_per_epoch),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                  jit_compile=config.jit_compile)
+    return model
+
+
+def train(build_model: Callable[[], keras.Model], data: ImageData, config: TrainConfig, run_dir: RunDir,
+          strategy: Optional[tf.distribute.Strategy] = None, callbacks: Iterable[keras.callbacks.Callback] = (),
+          verbose: Optional[int] = None) -> Tuple[keras.Model, dict]:
+    """Builds (inside the strategy's scope), trains and evaluates; writes `results.json` last.
+
+    Returns the trained model and the results.
+
+    `build_model` runs inside the strategy scope; it may return an already pruned model.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    chief = is_chief(strategy)
+    steps_per_epoch = pipeline.steps_per_epoch(len(data.x_train), config.batch_size)
+    total_steps = config.total_steps(steps_per_epoch)
+    epochs = config.epochs(steps_per_epoch)
+    started = time.time()
+
+    with strategy.scope():
+        model = compile_model(build_model(), config, steps_per_epoch)
+        optimizer = model.optimizer
+        getattr(optimizer, "inner_optimizer", optimizer).build(model.trainable_variables)
+        checkpoint = ResumableCheckpoint(run_dir.checkpoints, model, optimizer, chief, worker_id(strategy))
+        start_epoch = checkpoint.restore()
+    if start_epoch:
+        logging.info("resuming %s at epoch %d of %d", run_dir.path, start_epoch + 1, epochs)
+
+    if start_epoch < epochs:
+        train_ds = pipeline.train_dataset(data, config.batch_size, config.seed, start_epoch, epochs,
+                                          augment=config.augment)
+        eval_ds = pipeline.eval_dataset(data, config.eval_batch_size)
+        schedule = config.make_schedule(steps_per_epoch)
+        own = [StopAtStep(total_steps), MetricsLog(run_dir.path, schedule, enabled=chief), checkpoint]
+        if chief:
+            own.append(keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0))
+        model.fit(train_ds, epochs=epochs, initial_epoch=start_epoch, steps_per_epoch=steps_per_epoch,
+                  validation_data=eval_ds if config.validate_every_epoch else None,
+                  callbacks=list(callbacks) + own,
+                  verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2))
+
+    test_loss, test_accuracy = model.evaluate(pipeline.eval_dataset(data, config.eval_batch_size), verbose=0)
+    results = {
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "steps": int(optimizer.iterations.numpy()),
+        "epochs": epochs,
+        "train_examples": int(len(data.x_train)),
+        "seconds_this_session": round(time.time() - started, 1),
+    }
+    if chief:
+        run_dir.finish(results)
+    return model, results

@@ -1,0 +1,49 @@
+"""Optimizers with the reference's *coupled* L2 weight decay.
+
+The reference PyTorch code adds `wd * w` to every gradient before momentum (coupled L2, on every
+parameter, BatchNorm and biases included). Keras' `weight_decay=` is decoupled, and a kernel
+regularizer covers only the layers that declare it, so the decay is added here, in `update_step`,
+after the gradients have been aggregated across replicas (adding it per replica would multiply it
+by the number of replicas) and unscaled by a loss-scale optimizer.
+"""
+from tf_tickets.backend import keras, tf
+from tf_tickets.errors import TicketsError
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+class _CoupledL2:
+    """Mixin: gradient += l2 * variable, for every trainable variable."""
+
+    def update_step(self, gradient, variable):
+        if self.l2:
+            gradient = tf.convert_to_tensor(gradient) + tf.cast(self.l2, variable.dtype) * variable
+        return super().update_step(gradient, variable)
+
+    def get_config(self):
+        return {**super().get_config(), "l2": self.l2}
+
+
+@keras.utils.register_keras_serializable("tf_tickets")
+class CoupledL2SGD(_CoupledL2, keras.optimizers.SGD):
+    def __init__(self, learning_rate=0.1, momentum=0.9, l2=0.0, **kwargs):
+        super().__init__(learning_rate=learning_rate, momentum=momentum, **kwargs)
+        self.l2 = float(l2)
+
+
+@keras.utils.register_keras_serializable("tf_tickets")
+class CoupledL2Adam(_CoupledL2, keras.optimizers.Adam):
+    def __init__(self, learning_rate=1e-3, l2=0.0, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.l2 = float(l2)
+
+
+def make_optimizer(name: str, learning_rate, momentum: float = 0.9, weight_decay: float = 0.0):
+    """`weight_decay` is the reference's coupled L2 coefficient (1e-4 in Su et al.)."""
+    if weight_decay < 0:
+        raise TicketsError(f"weight decay must be >= 0, got {weight_decay}")
+    if name == "sgd":
+        return CoupledL2SGD(learning_rate, momentum=momentum, l2=weight_decay)
+    if name == "adam":
+        return CoupledL2Adam(learning_rate, l2=weight_decay)
+    raise TicketsError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
