@@ -8,7 +8,7 @@ import pytest
 from tf_tickets.backend import keras, tf
 from tf_tickets.errors import TicketsError
 from tf_tickets.training.config import TrainConfig
-from tf_tickets.training.durations import Duration
+from tf_tickets.durations import Duration
 from tf_tickets.training.lr_schedules import make_schedule
 from tf_tickets.training.optimizers import make_optimizer
 from tf_tickets.training.run_dir import RunDir

@@ -31,3 +31,9 @@ def run(main, program: str) -> None:
             fail(program, str(error))
 
     app.run(guarded, flags_parser=parse_flags)
+
+
+def as_flagfile(*modules) -> str:
+    """The flags defined in `modules` (their values now) as a flagfile that reproduces the run."""
+    lines = (f.serialize() for module in modules for f in flags.FLAGS.get_flags_for_module(module))
+    return "".join(line + "\n" for line in lines if line)

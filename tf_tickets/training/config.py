@@ -3,7 +3,7 @@ import dataclasses
 from typing import Tuple
 
 from tf_tickets.errors import TicketsError
-from tf_tickets.training.durations import Duration
+from tf_tickets.durations import Duration
 from tf_tickets.training.lr_schedules import SCHEDULES, make_schedule
 from tf_tickets.training.optimizers import OPTIMIZERS, make_optimizer
 

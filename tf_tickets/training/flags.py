@@ -61,9 +61,3 @@ def train_config() -> TrainConfig:
 def run_dir_path() -> str:
     return RUN_DIR.value or f"runs/{MODEL.value}-{DATASET.value}-s{SEED.value}"
 
-
-def as_flagfile() -> str:
-    """This module's flags as a flagfile that reproduces the run."""
-    import sys
-    lines = (f.serialize() for f in flags.FLAGS.get_flags_for_module(sys.modules[__name__]))
-    return "".join(line + "\n" for line in lines if line)

@@ -23,10 +23,12 @@ def compile_model(model, config: TrainConfig, steps_per_epoch: int):
 
 def train(build_model: Callable[[], keras.Model], data: ImageData, config: TrainConfig, run_dir: RunDir,
           strategy: Optional[tf.distribute.Strategy] = None, callbacks: Iterable[keras.callbacks.Callback] = (),
-          verbose: Optional[int] = None) -> Tuple[keras.Model, dict]:
-    """Builds (inside the strategy's scope), trains and evaluates; writes `results.json` last.
+          verbose: Optional[int] = None, initial_step: int = 0) -> Tuple[keras.Model, dict]:
+    """Builds (inside the strategy's scope), trains and evaluates; returns the model and its results.
 
-    Returns the trained model and the results.
+    The caller writes the results (`run_dir.finish`) once it has added what it knows. A run that
+    starts at `initial_step` (late rewinding) continues the learning-rate schedule from that step, and
+    the data order from the start of that step's epoch.
 
     `build_model` runs inside the strategy scope; it may return an already pruned model.
     """
@@ -43,8 +45,11 @@ def train(build_model: Callable[[], keras.Model], data: ImageData, config: Train
         getattr(optimizer, "inner_optimizer", optimizer).build(model.trainable_variables)
         checkpoint = ResumableCheckpoint(run_dir.checkpoints, model, optimizer, chief, worker_id(strategy))
         start_epoch = checkpoint.restore()
-    if start_epoch:
-        logging.info("resuming %s at epoch %d of %d", run_dir.path, start_epoch + 1, epochs)
+        if start_epoch:
+            logging.info("resuming %s at epoch %d of %d", run_dir.path, start_epoch + 1, epochs)
+        elif initial_step:
+            optimizer.iterations.assign(initial_step)
+            start_epoch = initial_step // steps_per_epoch
 
     if start_epoch < epochs:
         train_ds = pipeline.train_dataset(data, config.batch_size, config.seed, start_epoch, epochs,
@@ -68,6 +73,4 @@ def train(build_model: Callable[[], keras.Model], data: ImageData, config: Train
         "train_examples": int(len(data.x_train)),
         "seconds_this_session": round(time.time() - started, 1),
     }
-    if chief:
-        run_dir.finish(results)
     return model, results

@@ -1,0 +1,110 @@
+"""Invariants of masks under training: masked weights stay exactly 0, masks never change."""
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow_model_optimization as tfmot
+
+import tf_tickets
+from tf_tickets import models
+from tf_tickets.backend import keras, tf
+from tf_tickets.pruning import apply_masks, current_masks, targets
+from tf_tickets.training.optimizers import make_optimizer
+from tests.conftest import REPO, cli_env
+
+
+def data(n=256, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, n)
+
+
+def assert_masks_hold(model, masks_before):
+    for target in targets(model):
+        mask = target.mask.numpy()
+        np.testing.assert_array_equal(mask, masks_before[target.key])
+        assert np.all(target.weight.numpy()[mask == 0] == 0), target.key
+        assert np.any(target.weight.numpy()[mask == 1] != 0)
+
+
+@pytest.fixture
+def float32_policy():
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("optimizer, policy", [
+    ("sgd", "float32"), ("adam", "float32"), ("sgd", "mixed_bfloat16"),
+])
+def test_fit_keeps_masked_weights_at_zero(optimizer, policy, float32_policy):
+    keras.mixed_precision.set_global_policy(policy)
+    model = models.build("cifar_resnet_8", (28, 28, 1), 10, seed=0)
+    pruned = tf_tickets.prune(model, "random", 0.9, budget="smart_ratio", seed=0)
+    before = current_masks(pruned)
+    lr = 0.1 if optimizer == "sgd" else 1e-3
+    pruned.compile(make_optimizer(optimizer, lr, momentum=0.9, weight_decay=5e-4),
+                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = data()
+    pruned.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
+    assert pruned.output.dtype == tf.float32
+    assert_masks_hold(pruned, before)
+
+
+def test_gradient_tape_loop_with_apply_masks():
+    model = models.build("mnist_conv_small", (28, 28, 1), 10, seed=0)
+    pruned = tf_tickets.prune(model, "magnitude", 0.8, budget="layerwise")
+    before = current_masks(pruned)
+    optimizer = make_optimizer("sgd", 0.1, momentum=0.9, weight_decay=1e-4)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    x, y = data(64)
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, pruned(x, training=False))
+        optimizer.apply_gradients(zip(tape.gradient(loss, pruned.trainable_variables), pruned.trainable_variables))
+        apply_masks(pruned)
+    assert_masks_hold(pruned, before)
+
+
+MIRRORED = textwrap.dedent("""
+    import numpy as np, tensorflow_model_optimization as tfmot
+    from tf_tickets.training.distribution import split_cpu, make_strategy
+    split_cpu(2)
+    import tf_tickets
+    from tf_tickets import models
+    from tf_tickets.backend import keras
+    from tf_tickets.pruning import current_masks, targets
+    strategy = make_strategy("mirrored")
+    assert strategy.num_replicas_in_sync == 2
+    with strategy.scope():
+        pruned = tf_tickets.prune(models.build("cifar_resnet_8", (28, 28, 1), 10, seed=0), "random", 0.9,
+                                  budget="smart_ratio")
+        pruned.compile(keras.optimizers.SGD(0.1, momentum=0.9), keras.losses.SparseCategoricalCrossentropy(True))
+    before = current_masks(pruned)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(128, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 128)
+    pruned.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
+    for t in targets(pruned):
+        replicas = [v.numpy() for v in t.mask.values]
+        assert all(np.array_equal(r, before[t.key]) for r in replicas), t.key
+        weights = [v.numpy() for v in t.weight.values]
+        assert all(np.all(w[before[t.key] == 0] == 0) for w in weights), t.key
+        assert np.array_equal(weights[0], weights[1]), t.key
+    print("OK")
+""")
+
+
+def test_mirrored_strategy_keeps_masks_identical_on_both_replicas():
+    result = subprocess.run([sys.executable, "-c", MIRRORED], cwd=REPO, env=cli_env(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
+
+
+def test_checkpoints_round_trip_masks(tmp_path):
+    model = models.build("mnist_conv_small", (28, 28, 1), 10, seed=0)
+    pruned = tf_tickets.prune(model, "random", 0.9, budget="layerwise", seed=1)
+    path = tf.train.Checkpoint(model=pruned).write(str(tmp_path / "ckpt"))
+    fresh = tf_tickets.prune(model, "random", 0.5, budget="layerwise", seed=2)
+    tf.train.Checkpoint(model=fresh).read(path).assert_existing_objects_matched()
+    for a, b in zip(targets(pruned), targets(fresh)):
+        np.testing.assert_array_equal(a.mask.numpy(), b.mask.numpy())

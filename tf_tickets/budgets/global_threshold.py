@@ -1,0 +1,83 @@
+"""`global`: one score threshold over all layers, as SNIP, GraSP, SynFlow and global magnitude use it.
+
+Keeps the int(N_total * density) highest scores across all layers. Scores equal to the threshold are
+kept in flat order (layer order, then row-major within a layer), so the total is exact and the counts
+are deterministic. np.partition finds the threshold in linear time (no full sort of ~20M scores).
+
+`keep_classifier_dense=True` is Su et al.'s one-shot lottery ticket (METHODS.md "Lottery tickets"):
+the final Dense keeps every weight and the threshold runs over the other layers with what is left.
+"""
+from typing import List, Sequence
+
+import numpy as np
+
+from tf_tickets.budgets.base import BUDGETS, Budget, LayerInfo, has_classifier, total
+from tf_tickets.errors import TicketsError
+
+
+def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
+    if scores is None:
+        raise TicketsError("the global budget ranks scores across layers: give scores")
+    scores = [np.asarray(s) for s in scores]
+    if len(scores) != len(layers):
+        raise TicketsError(f"scores: expected one array per layer ({len(layers)}), got {len(scores)}")
+    for s, layer in zip(scores, layers):
+        if s.size != layer.size:
+            raise TicketsError(f"scores for layer {layer.name!r}: expected {layer.size} values "
+                               f"(shape {layer.shape}), got {s.size}")
+        if s.dtype.kind not in "biuf":
+            raise TicketsError(f"scores for layer {layer.name!r} must be real numbers, got dtype {s.dtype}")
+    return scores
+
+
+def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
+    """How many of each array's values are among the `keep` highest of all of them (ties: flat order)."""
+    sizes = [int(s.size) for s in scores]
+    n = sum(sizes)
+    if keep <= 0:
+        return [0] * len(scores)
+    if keep >= n:
+        return sizes
+    flat = np.concatenate([np.ravel(s) for s in scores])  # a fresh array: partition it in place
+    if flat.dtype.kind == "f" and np.isnan(flat).any():
+        raise TicketsError("scores contain NaN; cannot rank them")
+    flat.partition(n - keep)
+    threshold = flat[n - keep]  # the keep-th highest value
+    del flat
+    above = [int(np.count_nonzero(s > threshold)) for s in scores]
+    ties_left = keep - sum(above)
+    counts = []
+    for s, a in zip(scores, above):
+        take = min(int(np.count_nonzero(s == threshold)), ties_left) if ties_left else 0
+        ties_left -= take
+        counts.append(a + take)
+    return counts
+
+
+@BUDGETS.register("global")
+class GlobalBudget(Budget):
+    """Global ranking of scores; the per-layer split is whatever the scores decide."""
+
+    name = "global"
+    defaults = {"keep_classifier_dense": False}
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        if not isinstance(self.options["keep_classifier_dense"], bool):
+            raise TicketsError(f"keep_classifier_dense must be true or false, "
+                               f"got {self.options['keep_classifier_dense']!r}")
+
+    def _counts(self, layers, density, scores, residual):
+        scores = _check_scores(layers, scores)
+        keep = int(total(layers) * density)
+        if not self.options["keep_classifier_dense"]:
+            return threshold_counts(scores, keep)
+        if not has_classifier(layers):
+            raise TicketsError("keep_classifier_dense needs a Dense classifier as the last layer")
+        classifier = layers[-1].size
+        if len(layers) == 1:
+            raise TicketsError("keep_classifier_dense needs at least one layer besides the classifier")
+        if keep < classifier:
+            raise TicketsError(f"density {density:g} keeps {keep} weights, fewer than the dense classifier's "
+                               f"{classifier}; lower the sparsity or drop keep_classifier_dense")
+        return threshold_counts(scores[:-1], keep - classifier) + [classifier]

@@ -1,0 +1,58 @@
+"""Mask-side sanity checks (Su et al. 2020), applied at the pruning point, i.e. when a ticket's training
+starts: each destroys one kind of information a ticket may carry, and keeps everything else.
+
+- `RearrangeMasks`: within each layer, the mask is permuted at random (per-layer counts kept, positions lost).
+- `ShuffleWeights`: within each layer, the kept weights' values are permuted among the kept positions
+  (mask kept, the pairing of values and positions lost).
+- `Reinitialize`: same mask, fresh random initial weights (given as a snapshot of a freshly seeded model).
+
+They act once, at the first step of a run (`AtFirstStep`).
+"""
+import numpy as np
+
+from tf_tickets.callbacks.rewind import AtFirstStep, RewindWeights
+
+
+def _targets(model):
+    for wrapper in model.layers:
+        if hasattr(wrapper, "pruning_vars"):
+            for weight, mask, _ in wrapper.pruning_vars:
+                yield wrapper, weight, mask
+
+
+def rearrange_masks(model, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for wrapper, weight, mask in _targets(model):
+        values = mask.numpy()
+        mask.assign(rng.permutation(values.ravel()).reshape(values.shape))
+        wrapper.pruning_obj.weight_mask_op()
+
+
+def shuffle_weights(model, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _, weight, mask in _targets(model):
+        w, kept = weight.numpy(), mask.numpy().astype(bool)
+        w[kept] = rng.permutation(w[kept])
+        weight.assign(w)
+
+
+class RearrangeMasks(AtFirstStep):
+    def __init__(self, seed: int, start_step: int = 0):
+        super().__init__(start_step)
+        self.seed = seed
+
+    def apply(self, model):
+        rearrange_masks(model, self.seed)
+
+
+class ShuffleWeights(AtFirstStep):
+    def __init__(self, seed: int, start_step: int = 0):
+        super().__init__(start_step)
+        self.seed = seed
+
+    def apply(self, model):
+        shuffle_weights(model, self.seed)
+
+
+class Reinitialize(RewindWeights):
+    """Same mask, fresh initial weights: pass a snapshot of a freshly (differently) seeded model."""

@@ -1,0 +1,109 @@
+"""Rewinding: capture a model's weights at a step of training, and set surviving weights back to them.
+
+A snapshot is {"<layer>/<weight>": array} over the weights of the (inner, unwrapped) layers, so that
+it fits a dense model and the same model carrying TF-MOT masks alike; masks, thresholds and pruning
+steps are never part of it (setting a wrapped model's weights wholesale would overwrite the masks).
+Snapshots are `.npz` files, read without pickle.
+"""
+import io
+import os
+from typing import Dict
+
+import numpy as np
+
+from tf_tickets.backend import keras
+from tf_tickets.errors import TicketsError
+from tf_tickets.files import write_atomic_bytes
+
+STEP_KEY = "__step__"
+
+
+def _inner_layers(model):
+    for layer in model.layers:
+        yield layer.layer if hasattr(layer, "pruning_vars") else layer
+
+
+def _key(layer, weight) -> str:
+    return f"{layer.name}/{weight.name.split('/')[-1].split(':')[0]}"
+
+
+def snapshot(model) -> Dict[str, np.ndarray]:
+    return {_key(layer, w): w.numpy() for layer in _inner_layers(model) for w in layer.weights}
+
+
+def restore(model, weights: Dict[str, np.ndarray]) -> None:
+    """Sets every weight named in the snapshot, then re-applies masks (pruned weights stay 0)."""
+    variables = {_key(layer, w): w for layer in _inner_layers(model) for w in layer.weights}
+    missing = sorted(set(variables) - set(weights))
+    if missing:
+        raise TicketsError(f"the rewind point does not fit the model: no value for {', '.join(missing[:4])}")
+    for key, variable in variables.items():
+        if tuple(weights[key].shape) != tuple(variable.shape):
+            raise TicketsError(f"the rewind point does not fit the model: {key} has shape {weights[key].shape}")
+        variable.assign(weights[key])
+    for layer in model.layers:
+        if hasattr(layer, "pruning_vars"):
+            layer.pruning_obj.weight_mask_op()
+
+
+def save(weights: Dict[str, np.ndarray], path: str, step: int) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, **weights, **{STEP_KEY: np.array(step, np.int64)})
+    write_atomic_bytes(path, buffer.getvalue())
+
+
+def load(path: str):
+    """Returns (weights, step)."""
+    if not os.path.isfile(path):
+        raise TicketsError(f"no rewind point at {path}")
+    with np.load(path, allow_pickle=False) as archive:
+        weights = {k: archive[k] for k in archive.files if k != STEP_KEY}
+        return weights, int(archive[STEP_KEY])
+
+
+class CaptureWeights(keras.callbacks.Callback):
+    """Saves the weights once training reaches `step` (0: before the first step) to `path`."""
+
+    def __init__(self, step: int, path: str, enabled: bool = True):
+        super().__init__()
+        self.step = int(step)
+        self.path = path
+        self.enabled = enabled
+
+    def _maybe_capture(self):
+        iterations = int(self.model.optimizer.iterations.numpy())
+        if iterations == self.step and self.enabled and not os.path.exists(self.path):
+            save(snapshot(self.model), self.path, iterations)
+
+    def on_train_begin(self, logs=None):
+        self._maybe_capture()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._maybe_capture()
+
+
+class AtFirstStep(keras.callbacks.Callback):
+    """Acts once, when a run starts at `start_step`; not when a killed run resumes (its checkpoint
+    already holds what the action changed)."""
+
+    def __init__(self, start_step: int = 0):
+        super().__init__()
+        self.start_step = int(start_step)
+
+    def on_train_begin(self, logs=None):
+        if int(self.model.optimizer.iterations.numpy()) == self.start_step:
+            self.apply(self.model)
+
+    def apply(self, model):
+        raise NotImplementedError
+
+
+class RewindWeights(AtFirstStep):
+    """Sets the weights to a snapshot when training starts; masks are kept (pruned weights stay 0)."""
+
+    def __init__(self, weights: Dict[str, np.ndarray], start_step: int = 0):
+        super().__init__(start_step)
+        self.weights = weights
+
+    def apply(self, model):
+        restore(model, self.weights)

@@ -1,0 +1,138 @@
+"""What every criterion shares: the registry, the option checks, the argument checks and masks.
+
+A criterion turns weights into importance scores: one array per weight, same shape, higher = more
+important (kept first). It knows nothing of budgets, training or TF-MOT. The caller hands it a private,
+plain copy of the model, so a criterion may change that copy while scoring: masks are written into its
+weights, BatchNorm moving statistics move under `training=True`, GraSP re-initialises the classifier.
+"""
+import abc
+import math
+import numbers
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from tf_tickets.backend import tf
+from tf_tickets.errors import TicketsError
+from tf_tickets.registry import Registry
+
+CRITERIA = Registry("criterion")
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise TicketsError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def real_in(name: str, value, low: float, high: float, low_open: bool = False) -> float:
+    """A finite real in [low, high] ((low, high] with `low_open`); bools are refused (True reads as 1)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value > high or value < low or (low_open and value == low):
+        bounds = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise TicketsError(f"{name} must be a number in {bounds}, got {value!r}")
+    return float(value)
+
+
+class Criterion(abc.ABC):
+    """Scores weights. Subclasses set `name`, `needs_data`, `defaults` (their options) and implement
+    `_score`; `rounds` > 1 asks the caller to prune iteratively (round k targets density**(k/rounds)
+    and passes the masks so far back in)."""
+
+    name = ""
+    needs_data = False
+    rounds = 1
+    defaults: Dict[str, object] = {}
+
+    def __init__(self, **options):
+        unknown = sorted(set(options) - set(self.defaults))
+        if unknown:
+            known = ", ".join(sorted(self.defaults)) or "none"
+            raise TicketsError(f"unknown option {unknown[0]!r} for criterion {self.name!r}; known: {known}")
+        self.options = {**self.defaults, **options}
+        self._configure(**self.options)
+
+    def _configure(self, **options):
+        """Checks the options and keeps them as attributes; nothing to do for option-less criteria."""
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"{self.name}({opts})"
+
+    def score(self, model, weights: Sequence[tf.Variable], batch=None, masks: Optional[Sequence] = None,
+              seed: int = 0) -> List[np.ndarray]:
+        """One score array per weight (same shape; higher = keep). `model` is a plain Functional model
+        with logits output that the criterion may modify; `weights` its variables to score, in forward
+        order; `batch` (x, y) numpy arrays; `masks` 0/1 arrays: the masked network (w*mask, written into
+        the variables) is what gets scored."""
+        weights = check_weights(model, weights)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise TicketsError(f"seed must be a non-negative integer, got {seed!r}")
+        if self.needs_data:
+            if batch is None:
+                raise TicketsError(f"{self.name} needs data: pass data=...")
+            batch = check_batch(model, batch)
+        self._prepare(model, batch, int(seed))
+        apply_masks(weights, masks)
+        scores = [np.asarray(s) for s in self._score(model, weights, batch, int(seed))]
+        for s, w in zip(scores, weights):
+            assert s.shape == tuple(w.shape), (self.name, s.shape, w.shape)
+        return scores
+
+    def _prepare(self, model, batch, seed: int) -> None:
+        """Changes to the private model that come before the masks (GraSP's re-initialisation)."""
+
+    @abc.abstractmethod
+    def _score(self, model, weights: List[tf.Variable], batch, seed: int) -> List[np.ndarray]:
+        """Scores for checked arguments (masks already applied; batch checked or None)."""
+
+
+def check_weights(model, weights) -> List[tf.Variable]:
+    weights = list(weights) if weights is not None else []
+    if not weights:
+        raise TicketsError("a criterion needs at least one weight to score")
+    own = {id(v) for v in model.weights}
+    for w in weights:
+        if id(w) not in own:
+            raise TicketsError(f"weight {getattr(w, 'name', w)!r} is not a variable of model {model.name!r}")
+    return weights
+
+
+def check_batch(model, batch):
+    """(x, y) as numpy arrays: y integer class indices in [0, classes), x shaped like the model's input."""
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise TicketsError(f"batch must be a tuple (x, y) of arrays, got {type(batch).__name__}")
+    x, y = np.asarray(batch[0]), np.asarray(batch[1])
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise TicketsError(f"batch labels must be a 1-D array of integer class indices, got {y.dtype} {y.shape}")
+    if len(x) != len(y) or len(y) == 0:
+        raise TicketsError(f"batch x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
+    check_label_range(y, int(model.output_shape[-1]))
+    expected = tuple(model.input_shape[1:])
+    if len(expected) != x.ndim - 1 or any(e is not None and e != d for e, d in zip(expected, x.shape[1:])):
+        raise TicketsError(f"batch x has examples of shape {x.shape[1:]} but the model takes {expected}")
+    return x, y.astype(np.int64)
+
+
+def check_label_range(y: np.ndarray, classes: int) -> None:
+    if len(y) and y.max() >= classes:
+        raise TicketsError(f"labels go up to {y.max()} but the model has {classes} classes: "
+                           f"labels must be in [0, {classes})")
+    if len(y) and y.min() < 0:
+        raise TicketsError(f"labels must be in [0, {classes}), got {y.min()}")
+
+
+def apply_masks(weights: List[tf.Variable], masks) -> None:
+    """Writes w*mask into each variable, so that the masked network is the one scored."""
+    if masks is None:
+        return
+    masks = list(masks)
+    if len(masks) != len(weights):
+        raise TicketsError(f"got {len(masks)} masks for {len(weights)} weights")
+    for w, m in zip(weights, masks):
+        m = np.asarray(m)
+        if m.shape != tuple(w.shape):
+            raise TicketsError(f"mask of shape {m.shape} does not fit weight {w.name!r} of shape {tuple(w.shape)}")
+        w.assign(w.numpy() * m.astype(w.numpy().dtype))

@@ -1,0 +1,64 @@
+"""`grasp`: Gradient Signal Preservation (Wang et al. 2020), as Su et al.'s reference code runs it.
+
+On the class-balanced batch split in two halves (first N//2 examples, then the rest), logits / T:
+g = sum over the halves of d(mean cross-entropy of the half)/dw (no second order through g);
+Hg = sum over the halves of d<stop_gradient(g), dL_half/dw>/dw. The reference's score is S = -w * Hg and
+it removes the largest S, so the importance returned here is -S = w * Hg (may be negative). g and Hg
+run over the weights passed in (the reference: every Conv and Dense kernel). Each half is its own
+forward pass, BatchNorm in training mode.
+
+For scoring only, the reference re-initialises the final Dense kernel of its copy (PyTorch's
+xavier_normal_: untruncated N(0, 2 / (fan_in + fan_out)), bias untouched); so do we, on the private
+copy we are given, from `seed`. That kernel's scores are computed with the re-initialised values.
+"""
+import numpy as np
+
+from tf_tickets.backend import keras, tf
+from tf_tickets.criteria.base import CRITERIA, Criterion, real_in
+from tf_tickets.criteria.gradients import cross_entropy, dense, loss_gradients, values
+from tf_tickets.errors import TicketsError
+from tf_tickets.models import prunable_layers
+
+
+def reinitialise_classifier(model, seed: int) -> None:
+    """Xavier-normal kernel for the model's last Dense layer (no Dense: nothing to do)."""
+    last = [layer for layer in prunable_layers(model) if isinstance(layer, keras.layers.Dense)]
+    if not last:
+        return
+    kernel = last[-1].kernel
+    fan_in, fan_out = (int(d) for d in kernel.shape)
+    std = np.sqrt(2.0 / (fan_in + fan_out))
+    kernel.assign(np.random.default_rng(seed).normal(0.0, std, (fan_in, fan_out)).astype(np.float32))
+
+
+@CRITERIA.register("grasp")
+class Grasp(Criterion):
+    name = "grasp"
+    needs_data = True
+    defaults = {"temperature": 200.0}
+
+    def _configure(self, temperature):
+        self.temperature = real_in("temperature", temperature, 0.0, float("inf"), low_open=True)
+
+    def _prepare(self, model, batch, seed):
+        """Re-initialises the classifier of `model` (a private copy) before the masks go in."""
+        if len(batch[1]) < 2:
+            raise TicketsError(f"grasp splits the batch in two halves: it needs at least 2 examples, got {len(batch[1])}")
+        reinitialise_classifier(model, seed)
+
+    def _score(self, model, weights, batch, seed):
+        x, y = batch
+        half = len(y) // 2
+        halves = [(x[:half], y[:half]), (x[half:], y[half:])]
+        grads = [loss_gradients(model, weights, hx, hy, self.temperature) for hx, hy in halves]
+        g = [tf.stop_gradient(a + b) for a, b in zip(*grads)]
+        hg = None
+        for hx, hy in halves:
+            with tf.GradientTape() as outer:
+                with tf.GradientTape() as inner:
+                    loss = cross_entropy(model, hx, hy, self.temperature)
+                inner_grads = dense(inner.gradient(loss, weights), weights)
+                z = tf.add_n([tf.reduce_sum(gi * fi) for gi, fi in zip(g, inner_grads)])
+            part = dense(outer.gradient(z, weights), weights)
+            hg = part if hg is None else [a + b for a, b in zip(hg, part)]
+        return [w * h.numpy() for w, h in zip(values(weights), hg)]

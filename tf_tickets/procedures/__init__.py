@@ -1,0 +1,12 @@
+"""Ticket procedures as stages of runs, and the sanity-check grid built from them.
+
+A procedure turns (sparsity, seed, check) into the runs that make the ticket: a ticket found at
+initialisation is one run; a partially-trained ticket (lottery tickets, learning-rate rewinding,
+fine-tuning, OBD, hybrid tickets) first trains the dense network (a `pretrain` run, shared by every
+procedure and sparsity of the same seed and data), then prunes and retrains.
+"""
+from tf_tickets.procedures import after_training  # noqa: F401  (registers the partially-trained procedures)
+from tf_tickets.procedures.base import CHECKS, DATA_CHECKS, PROCEDURES, Procedure, Settings, Stage, make
+from tf_tickets.procedures.grid import Grid
+
+__all__ = ["CHECKS", "DATA_CHECKS", "PROCEDURES", "Grid", "Procedure", "Settings", "Stage", "make"]

@@ -1,0 +1,139 @@
+"""Partially-trained tickets: train the dense network, prune its trained weights, retrain.
+
+The dense `pretrain` run is shared by every procedure and sparsity of the same seed and data; data
+checks corrupt its training data (it is the data that the pruning step sees), and the ticket then
+retrains on clean data. Mask checks and score inversion act on the final ticket.
+"""
+import dataclasses
+import os
+
+from tf_tickets.durations import Duration
+from tf_tickets.errors import TicketsError
+from tf_tickets.procedures.base import DATA_CHECKS, PROCEDURES, Procedure, Stage
+from tf_tickets.pruning.config import PruningConfig
+
+FINAL_WEIGHTS = "final_weights.npz"
+REWIND_POINT = "rewind.npz"
+
+
+class AfterTraining(Procedure):
+    method = "magnitude"  # the criterion applied to the trained weights
+    budget = None  # None: the settings' budget (global by default)
+
+    def pretrain(self, seed: int, check) -> Stage:
+        corrupt = self._data_check(check)
+        spec = dataclasses.replace(self.settings.base, train=self._train(seed), pruning=PruningConfig(),
+                                   corrupt=corrupt, capture_at=self.settings.rewind_to, save_weights=True)
+        return Stage(f"pretrain/{corrupt if corrupt != 'none' else 'clean'}/seed{seed}", spec)
+
+    def ticket_spec(self, sparsity, seed, check, pretrain: Stage, **changes):
+        pruning = self._pruning(self.method, sparsity, check,
+                                **({"budget": self.budget} if self.budget else {}))
+        return dataclasses.replace(self.settings.base, train=self._train(seed), pruning=pruning,
+                                   corrupt=self._data_check(check), mask_check=self._mask_check(check),
+                                   **changes)
+
+    def stages(self, sparsity, seed, check):
+        pretrain = self.pretrain(seed, check)
+        trained = os.path.join("{root}", pretrain.name, FINAL_WEIGHTS)
+        spec = self.ticket_spec(sparsity, seed, check, pretrain, start_from=trained, score_from=trained)
+        return [pretrain, Stage(self.cell(sparsity, seed, check), self.retrain(spec), after=(pretrain.name,))]
+
+    def retrain(self, spec):
+        """Learning-rate rewinding: the trained weights, the schedule again from its start."""
+        return spec
+
+
+@PROCEDURES.register("lr_rewinding")
+class LearningRateRewinding(AfterTraining):
+    name = "lr_rewinding"
+    description = "learning-rate rewinding (Renda et al.): global magnitude of trained weights, retrained " \
+                  "from the trained weights with the schedule restarted"
+
+
+@PROCEDURES.register("hybrid")
+class HybridTickets(AfterTraining):
+    name = "hybrid"
+    budget = "smart_ratio"
+    description = "hybrid tickets (Su et al.): smart-ratio budgets, magnitude of trained weights in each " \
+                  "layer, learning-rate rewinding"
+
+
+@PROCEDURES.register("obd")
+class OptimalBrainDamage(AfterTraining):
+    name = "obd"
+    method = "obd"
+    description = "OBD: 0.5*H_ii*w^2 (empirical Fisher) on trained weights, global, learning-rate rewinding"
+
+
+@PROCEDURES.register("fine_tuning")
+class FineTuning(AfterTraining):
+    name = "fine_tuning"
+    description = "fine-tuning: global magnitude of trained weights, then --finetune_steps at the " \
+                  "schedule's final learning rate"
+
+    def retrain(self, spec):
+        train = spec.train
+        final_lr = train.lr * train.gamma ** len(train.milestones) if train.lr_schedule == "step" else train.lr
+        return dataclasses.replace(spec, train=dataclasses.replace(
+            train, training_steps=self.settings.finetune_steps, lr=final_lr, lr_schedule="constant",
+            milestones=(), warmup="0it"))
+
+
+@PROCEDURES.register("lottery")
+class LotteryTickets(AfterTraining):
+    """Iterative magnitude pruning: level k keeps (1-f)^k of the weights, f = 1-(1-sparsity)^(1/levels);
+    each level prunes within the previous level's mask and rewinds to `rewind_to`."""
+
+    name = "lottery"
+    description = "lottery tickets (Frankle & Carbin): iterative global magnitude pruning, rewound"
+
+    def level_sparsities(self, sparsity):
+        levels = self.settings.levels
+        if levels < 1:
+            raise TicketsError(f"--levels must be >= 1, got {levels}")
+        return [1 - (1 - sparsity) ** (k / levels) for k in range(1, levels + 1)]
+
+    def stages(self, sparsity, seed, check):
+        pretrain = self.pretrain(seed, check)
+        rewind_step = Duration.parse(self.settings.rewind_to)
+        if rewind_step.unit == "ep":
+            raise TicketsError("--rewind_to is given in iterations for lottery tickets, e.g. 0it or 500it")
+        stages, previous = [pretrain], None
+        levels = self.level_sparsities(sparsity)
+        for k, level_sparsity in enumerate(levels, start=1):
+            last = k == len(levels)
+            scored = previous.name if previous else pretrain.name
+            level_check = check if last else (check if check in DATA_CHECKS else None)
+            spec = self.ticket_spec(
+                level_sparsity, seed, level_check, pretrain,
+                start_from=os.path.join("{root}", pretrain.name, REWIND_POINT), start_step=rewind_step.amount,
+                score_from=os.path.join("{root}", scored, FINAL_WEIGHTS),
+                within_masks=os.path.join("{root}", previous.name, "masks.npz") if previous else None,
+                save_weights=not last)
+            name = self.cell(sparsity, seed, check) if last else \
+                f"{self.name}/levels{len(levels)}/sparsity{sparsity:g}/{self._data_check(check)}/seed{seed}/level{k}"
+            stage = Stage(name, spec, after=(pretrain.name,) + ((previous.name,) if previous else ()))
+            stages.append(stage)
+            previous = stage
+        return stages
+
+
+@PROCEDURES.register("lottery_one_shot")
+class OneShotLotteryTickets(LotteryTickets):
+    """Su et al.'s table: one-shot global magnitude over the conv layers, final Dense kept dense, rewound
+    to initialisation."""
+
+    name = "lottery_one_shot"
+    description = "one-shot lottery tickets (Su et al.'s table): global magnitude of conv weights, " \
+                  "classifier dense, rewound to initialisation"
+
+    def level_sparsities(self, sparsity):
+        return [sparsity]
+
+    def ticket_spec(self, sparsity, seed, check, pretrain, **changes):
+        spec = super().ticket_spec(sparsity, seed, check, pretrain, **changes)
+        pruning = dataclasses.replace(spec.pruning, budget="global",
+                                      budget_options=(("keep_classifier_dense", True),))
+        # The seeded initialisation is the pretrain run's own (same seed): no snapshot needed.
+        return dataclasses.replace(spec, pruning=pruning, start_from=None, start_step=0)

@@ -1,0 +1,65 @@
+"""The sanity-check grid: every run of one procedure at one sparsity, over checks and seeds.
+
+Runs are named by their directory under the grid's root; runs shared between cells (the dense
+pretraining, earlier IMP levels) appear once. `waves()` orders them so that a run comes after the
+runs it reads, which is also how a scheduler can run them: wave by wave, in parallel within a wave.
+"""
+import collections
+import dataclasses
+import os
+from typing import Dict, List, Sequence, Tuple
+
+from tf_tickets.errors import TicketsError
+from tf_tickets.procedures.base import Procedure, Stage
+
+PATH_FIELDS = ("start_from", "score_from", "within_masks")
+
+
+class Grid:
+    def __init__(self, procedure: Procedure, sparsity: float, seeds: Sequence[int], checks: Sequence[str],
+                 root: str):
+        applicable = procedure.applicable_checks()
+        wrong = [c for c in checks if c not in applicable]
+        if wrong:
+            raise TicketsError(f"check {wrong[0]!r} does not apply to {procedure.name}; applicable: "
+                               f"{', '.join(applicable)}")
+        if not seeds:
+            raise TicketsError("--seeds is empty: give at least one seed (two or more for a verdict)")
+        self.procedure, self.sparsity, self.root = procedure, sparsity, os.path.abspath(root)
+        self.checks: Tuple = (None,) + tuple(checks)  # None: the method itself, unchecked
+        self.seeds = tuple(seeds)
+        self.stages: Dict[str, Stage] = collections.OrderedDict()
+        self.cells: Dict[Tuple, str] = {}  # (check, seed) -> the name of the run whose accuracy counts
+        for check in self.checks:
+            for seed in self.seeds:
+                stages = procedure.stages(sparsity, seed, check)
+                for stage in stages:
+                    self.stages.setdefault(stage.name, self._resolved(stage))
+                self.cells[(check, seed)] = stages[-1].name
+        self.pretrain = {seed: self.stages[f"pretrain/clean/seed{seed}"] for seed in self.seeds
+                         if f"pretrain/clean/seed{seed}" in self.stages}
+
+    def _resolved(self, stage: Stage) -> Stage:
+        changes = {f: getattr(stage.spec, f).format(root=self.root) for f in PATH_FIELDS if getattr(stage.spec, f)}
+        return dataclasses.replace(stage, spec=dataclasses.replace(stage.spec, **changes))
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.root, name)
+
+    def waves(self) -> List[List[Stage]]:
+        depth: Dict[str, int] = {}
+
+        def depth_of(name):
+            if name not in depth:
+                depth[name] = 1 + max((depth_of(a) for a in self.stages[name].after), default=-1)
+            return depth[name]
+
+        waves: List[List[Stage]] = []
+        for name in self.stages:
+            d = depth_of(name)
+            waves += [[] for _ in range(d + 1 - len(waves))]
+            waves[d].append(self.stages[name])
+        return waves
+
+    def table_dir(self) -> str:
+        return os.path.join(self.root, self.procedure.name, f"sparsity{self.sparsity:g}")

@@ -1,0 +1,44 @@
+"""Tables (Markdown and CSV) and plots of several runs' results, written atomically."""
+import io
+import os
+from typing import Dict, List, Sequence
+
+from tf_tickets.files import write_atomic, write_atomic_bytes, write_csv
+
+
+def markdown_table(rows: List[Dict], columns: Sequence[str]) -> str:
+    def cell(value):
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_table(directory: str, name: str, rows: List[Dict], columns: Sequence[str]) -> str:
+    """Writes <name>.md and <name>.csv; returns the Markdown."""
+    table = markdown_table(rows, columns)
+    write_atomic(os.path.join(directory, f"{name}.md"), table + "\n")
+    write_csv(os.path.join(directory, f"{name}.csv"), [{c: row.get(c, "") for c in columns} for row in rows])
+    return table
+
+
+def bar_plot(path: str, labels: Sequence[str], values: Sequence[float], errors: Sequence[float] = None,
+             ylabel: str = "test accuracy", title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(labels) + 1.5), 3.6))
+    ax.bar(range(len(labels)), values, yerr=errors, capsize=4, color="#4c72b0")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    low = min(values) if values else 0
+    ax.set_ylim(max(0.0, low - 0.1), min(1.0, max(values) + 0.05) if values else 1)
+    ax.set_title(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    write_atomic_bytes(path, buffer.getvalue())

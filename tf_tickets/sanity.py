@@ -1,0 +1,136 @@
+"""Sanity checks for one pruning method: `python -m tf_tickets.sanity --flagfile=configs/embedded_sanity.cfg`.
+
+Runs the method and each check (random labels, random pixels, half the data, layerwise rearrange,
+weight shuffling, reinitialisation, score inversion) over several seeds, then writes a table
+(Markdown and CSV, mean ± std per check), a plot, and a verdict per check. Finished runs are reused
+and killed ones resume. Past one machine: `--print_commands` prints one command per run, wave by
+wave, for a scheduler (a SLURM job array, say); `--gather` then builds the table from the run dirs.
+"""
+import os
+import shlex
+import sys
+
+from absl import flags, logging
+
+from tf_tickets import cli, files, procedures, reporting, runner
+from tf_tickets.errors import TicketsError
+from tf_tickets.procedures import verdicts
+from tf_tickets.procedures.base import PROCEDURES, Settings
+from tf_tickets.pruning import flags as pruning_flags
+from tf_tickets.train import load_data, spec_from_flags
+from tf_tickets.training import distribution
+from tf_tickets.training import flags as train_flags
+from tf_tickets.training.run_dir import RunDir
+
+SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "Seeds: each check runs once per seed.")
+CHECKS = flags.DEFINE_list("checks", None, "Checks to run (default: all that apply to the method): "
+                           + ", ".join(procedures.CHECKS) + ".")
+REWIND_TO = flags.DEFINE_string("rewind_to", "0it", "Lottery tickets rewind to this step (0it: initialisation).")
+LEVELS = flags.DEFINE_integer("levels", 1, "Lottery tickets: levels of iterative magnitude pruning.")
+FINETUNE_STEPS = flags.DEFINE_string("finetune_steps", "10ep", "Fine-tuning: how long, at the final learning rate.")
+PRINT_COMMANDS = flags.DEFINE_boolean("print_commands", False, "Print one command per run (wave by wave) and exit.")
+STAGE = flags.DEFINE_string("stage", None, "Run only this run of the grid (as printed by --print_commands).")
+GATHER = flags.DEFINE_boolean("gather", False, "Only build the table from finished runs.")
+
+CHECK_LABELS = {"random_labels": "random labels", "random_pixels": "random pixels", "half_data": "half dataset",
+                "rearrange": "layerwise rearrange", "shuffle": "weight shuffling", "reinit": "reinitialisation",
+                "invert": "score inversion"}
+
+
+def build_grid():
+    method = pruning_flags.METHOD.value
+    # A partially-trained procedure prunes trained weights by its own criterion; the base config
+    # carries the shared budget, policy and options.
+    base = spec_from_flags(pruning_flags.pruning_config("magnitude" if method in PROCEDURES else None))
+    if method == "dense" or base.pruning.mask_file:
+        raise TicketsError("set --method to the pruning method to check (a criterion such as snip, or lottery, "
+                           "lr_rewinding, hybrid, ...)")
+    try:
+        seeds = [int(s) for s in SEEDS.value]
+    except ValueError:
+        raise TicketsError(f"--seeds must be integers, got {','.join(SEEDS.value)}") from None
+    settings = Settings(base, rewind_to=REWIND_TO.value, levels=LEVELS.value, finetune_steps=FINETUNE_STEPS.value)
+    procedure = procedures.make(method, settings)
+    checks = CHECKS.value if CHECKS.value is not None else procedure.applicable_checks()
+    root = train_flags.RUN_DIR.value or f"runs/sanity-{base.model}-{base.dataset}"
+    return base, procedure, procedures.Grid(procedure, base.pruning.sparsity, seeds, checks, root)
+
+
+def print_commands(grid) -> None:
+    flagfile = os.path.join(grid.root, f"grid-{grid.procedure.name}-sparsity{grid.sparsity:g}.cfg")
+    settings = cli.as_flagfile(train_flags, pruning_flags, sys.modules[__name__])
+    settings = "".join(line + "\n" for line in settings.splitlines()
+                       if not line.startswith(("--print_commands", "--noprint_commands", "--stage", "--gather",
+                                               "--nogather", "--run_dir")))
+    files.write_atomic(flagfile, settings + f"--run_dir={grid.root}\n")
+    waves = grid.waves()
+    for number, wave in enumerate(waves, start=1):
+        after = f" (after wave {number - 1} has finished)" if number > 1 else ""
+        print(f"# wave {number} of {len(waves)}: {len(wave)} runs{after}")
+        for stage in wave:
+            print(f"python -m tf_tickets.sanity --flagfile={shlex.quote(flagfile)} --stage={shlex.quote(stage.name)}")
+    print(f"# then: python -m tf_tickets.sanity --flagfile={shlex.quote(flagfile)} --gather")
+
+
+def run_stage(grid, stage, data, strategy) -> None:
+    run_dir = RunDir(grid.path(stage.name))
+    run_dir.check(stage.spec.identity())
+    if run_dir.is_finished():
+        return
+    missing = [a for a in stage.after if not RunDir(grid.path(a)).is_finished()]
+    if missing:
+        raise TicketsError(f"{stage.name} needs {missing[0]} to have finished first")
+    logging.info("run %s", stage.name)
+    runner.execute(stage.spec, data, run_dir, strategy)
+
+
+def gather(grid) -> str:
+    accuracies, missing = {}, []
+    for (check, seed), name in grid.cells.items():
+        results = RunDir(grid.path(name)).results()
+        if results is None:
+            missing.append(name)
+        else:
+            accuracies.setdefault(check, []).append(results["test_accuracy"])
+    if missing:
+        raise TicketsError(f"{len(missing)} runs have not finished, e.g. {missing[0]}: run them first")
+    rows = verdicts.rows(accuracies, CHECK_LABELS)
+    if grid.pretrain:
+        dense = [RunDir(grid.path(s.name)).results()["test_accuracy"] for s in grid.pretrain.values()]
+        mean, std = verdicts.mean_std(dense)
+        rows.append({"check": "(dense network, for reference)", "n": len(dense),
+                     "accuracy": f"{100 * mean:.2f} ± {100 * std:.2f}", "mean": mean, "std": std})
+    title = (f"{grid.procedure.name} at sparsity {grid.sparsity:g}: {grid.procedure.description}; "
+             f"test accuracy (%) over seeds {', '.join(map(str, grid.seeds))}")
+    table = reporting.write_table(grid.table_dir(), "sanity", rows, ["check", "n", "accuracy", "drop", "verdict"])
+    reporting.bar_plot(os.path.join(grid.table_dir(), "sanity.png"), [r["check"] for r in rows],
+                       [r["mean"] for r in rows], [r["std"] for r in rows],
+                       title=f"{grid.procedure.name}, sparsity {grid.sparsity:g}")
+    return f"{title}\n\n{table}\n\n(verdict: 'uses this information' = accuracy drops by more than twice the " \
+           f"seeds' pooled std and 0.5 points; table and plot in {grid.table_dir()})"
+
+
+def main(argv):
+    base, procedure, grid = build_grid()
+    if PRINT_COMMANDS.value:
+        print_commands(grid)
+        return 0
+    if not GATHER.value:
+        if STAGE.value and STAGE.value not in grid.stages:
+            raise TicketsError(f"no run {STAGE.value!r} in this grid; see --print_commands")
+        stages = [grid.stages[STAGE.value]] if STAGE.value else [s for wave in grid.waves() for s in wave]
+        distribution.split_cpu(train_flags.LOGICAL_CPUS.value)
+        distribution.set_precision(base.mixed_precision)
+        strategy = distribution.make_strategy(train_flags.DISTRIBUTION.value)
+        data = load_data(base)
+        for number, stage in enumerate(stages, start=1):
+            logging.info("[%d/%d] %s", number, len(stages), stage.name)
+            run_stage(grid, stage, data, strategy)
+        if STAGE.value:
+            return 0
+    print(gather(grid))
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main, "tf_tickets.sanity")
