@@ -15,7 +15,7 @@ from absl import flags, logging
 from tf_tickets import cli, files, procedures, reporting, runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
-from tf_tickets.procedures.base import PROCEDURES, Settings
+from tf_tickets.procedures.base import PROCEDURES, Settings, check_method
 from tf_tickets.pruning import flags as pruning_flags
 from tf_tickets.train import load_data, spec_from_flags
 from tf_tickets.training import distribution
@@ -39,12 +39,13 @@ CHECK_LABELS = {"random_labels": "random labels", "random_pixels": "random pixel
 
 def build_grid():
     method = pruning_flags.METHOD.value
+    if method == "dense" or pruning_flags.MASK_FILE.value:
+        raise TicketsError("set --method to the pruning method to check (a criterion such as snip, or lottery, "
+                           "lr_rewinding, hybrid, ...)")
+    check_method(method)
     # A partially-trained procedure prunes trained weights by its own criterion; the base config
     # carries the shared budget, policy and options.
     base = spec_from_flags(pruning_flags.pruning_config("magnitude" if method in PROCEDURES else None))
-    if method == "dense" or base.pruning.mask_file:
-        raise TicketsError("set --method to the pruning method to check (a criterion such as snip, or lottery, "
-                           "lr_rewinding, hybrid, ...)")
     try:
         seeds = [int(s) for s in SEEDS.value]
     except ValueError:

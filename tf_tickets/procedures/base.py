@@ -68,14 +68,18 @@ class Procedure:
         return f"{self.name}/sparsity{sparsity:g}/{check or 'plain'}/seed{seed}"
 
 
+def check_method(method: str) -> None:
+    if method not in PROCEDURES and method not in criteria.CRITERIA:
+        raise TicketsError(f"unknown method {method!r}; known: {', '.join(PROCEDURES.names())}, "
+                           f"or a criterion pruned at initialisation: {', '.join(criteria.names())}")
+
+
 def make(method: str, settings: Settings) -> Procedure:
     """A partially-trained procedure by name, or, for a criterion name, its ticket at initialisation."""
+    check_method(method)
     if method in PROCEDURES:
         cls, _ = PROCEDURES.lookup(method)
         return cls(settings)
-    if method not in criteria.CRITERIA:
-        raise TicketsError(f"unknown method {method!r}; known: {', '.join(PROCEDURES.names())}, "
-                           f"or a criterion pruned at initialisation: {', '.join(criteria.names())}")
     from tf_tickets.procedures.at_init import AtInit
 
     return AtInit(settings, method)

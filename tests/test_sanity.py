@@ -1,0 +1,132 @@
+"""Partially-trained procedures, the sanity grid, verdicts, and `python -m tf_tickets.sanity` end to end."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_cli
+from tf_tickets import procedures
+from tf_tickets.errors import TicketsError
+from tf_tickets.procedures import verdicts
+from tf_tickets.procedures.base import Settings
+from tf_tickets.runner import RunSpec
+from tf_tickets.training.config import TrainConfig
+
+TINY = ["--model=mnist_conv_small", "--dataset=embedded", "--train_fraction=0.25", "--batch_size=50",
+        "--lr=0.05", "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false",
+        "--training_steps=30it"]
+
+
+def settings(**changes):
+    return Settings(RunSpec("mnist_conv_small", "embedded", TrainConfig(training_steps="30it")), **changes)
+
+
+def test_imp_level_k_keeps_one_minus_f_to_the_k():
+    lottery = procedures.make("lottery", settings(levels=3))
+    f = 1 - (1 - 0.875) ** (1 / 3)  # = 0.5
+    assert f == pytest.approx(0.5)
+    densities = [1 - s for s in lottery.level_sparsities(0.875)]
+    assert densities == pytest.approx([(1 - f) ** k for k in (1, 2, 3)])
+    stages = lottery.stages(0.875, seed=0, check="reinit")
+    assert [s.name.split("/")[-1] for s in stages] == ["seed0", "level1", "level2", "seed0"]
+    assert stages[0].name == "pretrain/clean/seed0"
+    assert stages[2].spec.within_masks.endswith("level1/masks.npz")
+    assert stages[-1].spec.mask_check == "reinit" and stages[1].spec.mask_check == "none"
+    assert all(s.spec.start_from.endswith("pretrain/clean/seed0/rewind.npz") for s in stages[1:])
+
+
+def test_grid_shares_pretraining_and_orders_runs_in_waves(tmp_path):
+    lrr = procedures.make("lr_rewinding", settings())
+    grid = procedures.Grid(lrr, 0.9, [0, 1], ["random_labels", "rearrange"], str(tmp_path))
+    names = list(grid.stages)
+    assert sorted(n for n in names if n.startswith("pretrain")) == [
+        "pretrain/clean/seed0", "pretrain/clean/seed1", "pretrain/random_labels/seed0",
+        "pretrain/random_labels/seed1"]
+    waves = grid.waves()
+    assert len(waves) == 2 and all(s.name.startswith("pretrain") for s in waves[0])
+    ticket = grid.stages["lr_rewinding/sparsity0.9/random_labels/seed1"].spec
+    assert ticket.start_from == str(tmp_path / "pretrain/random_labels/seed1/final_weights.npz")
+    with pytest.raises(TicketsError, match="does not apply"):
+        procedures.Grid(procedures.make("random", settings()), 0.9, [0], ["random_labels"], str(tmp_path))
+    with pytest.raises(TicketsError, match="unknown method"):
+        procedures.make("astrology", settings())
+
+
+def test_verdicts_need_a_drop_beyond_the_seeds_spread():
+    assert verdicts.verdict([0.90, 0.91], [0.70, 0.72])["verdict"] == "uses this information"
+    assert verdicts.verdict([0.90, 0.91], [0.905, 0.90])["verdict"] == "does not"
+    assert verdicts.verdict([0.80, 0.90], [0.80, 0.86])["verdict"] == "does not"  # within a noisy spread
+    assert verdicts.verdict([0.900, 0.900], [0.898, 0.898])["verdict"] == "does not"  # below 0.5 points
+    assert verdicts.verdict([0.9], [0.5])["verdict"].startswith("n/a")
+
+
+def test_sanity_command_end_to_end_reuses_runs_and_prints_commands(tmp_path):
+    root = tmp_path / "grid"
+    args = [*TINY, "--method=snip", "--sparsity=0.9", "--seeds=0,1", "--checks=random_labels,rearrange",
+            f"--run_dir={root}"]
+    result = run_cli("tf_tickets.sanity", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = (root / "snip/sparsity0.9/sanity.md").read_text()
+    assert "| random labels | 2 |" in table and "layerwise rearrange" in table
+    assert (root / "snip/sparsity0.9/sanity.png").stat().st_size > 1000
+    csv_lines = (root / "snip/sparsity0.9/sanity.csv").read_text().splitlines()
+    assert csv_lines[0] == "check,n,accuracy,drop,verdict" and len(csv_lines) == 4
+    assert "uses this information" in result.stdout or "does not" in result.stdout
+    for seed in (0, 1):
+        masks = np.load(root / f"snip/sparsity0.9/rearrange/seed{seed}/masks.npz")
+        plain = np.load(root / f"snip/sparsity0.9/plain/seed{seed}/masks.npz")
+        assert {k: int(masks[k].sum()) for k in masks.files} == {k: int(plain[k].sum()) for k in plain.files}
+
+    # Everything is reused: a second call trains nothing.
+    again = run_cli("tf_tickets.sanity", *args)
+    assert again.returncode == 0 and "pruning:" not in again.stderr
+
+    printed = run_cli("tf_tickets.sanity", *args, "--print_commands")
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    commands = [line for line in printed.stdout.splitlines() if line.startswith("python -m")]
+    assert len(commands) == 6 and printed.stdout.rstrip().endswith("--gather")  # six runs, then gather
+    flagfile = commands[0].split("--flagfile=")[1].split()[0]
+    assert os.path.exists(flagfile)
+    gathered = run_cli("tf_tickets.sanity", f"--flagfile={flagfile}", "--gather")
+    assert gathered.returncode == 0 and "| random labels | 2 |" in gathered.stdout
+
+
+def test_lottery_grid_runs_stage_by_stage_like_a_job_array(tmp_path):
+    root = tmp_path / "grid"
+    args = [*TINY, "--method=lottery", "--levels=2", "--sparsity=0.75", "--seeds=0", "--checks=reinit",
+            f"--run_dir={root}"]
+    printed = run_cli("tf_tickets.sanity", *args, "--print_commands")
+    commands = [line.split(" ", 3)[3] for line in printed.stdout.splitlines() if line.startswith("python -m")]
+    stage_commands = [c for c in commands if "--stage=" in c]
+    assert len(stage_commands) == 4  # pretrain, level 1, and level 2 plain + reinit
+    early = run_cli("tf_tickets.sanity", *stage_commands[-1].split())
+    assert early.returncode == 2 and "needs" in early.stderr and "finished first" in early.stderr
+    for command in stage_commands:
+        result = run_cli("tf_tickets.sanity", *command.split())
+        assert result.returncode == 0, result.stderr[-3000:]
+    level1 = np.load(root / "lottery/levels2/sparsity0.75/none/seed0/level1/masks.npz")
+    final = np.load(root / "lottery/sparsity0.75/plain/seed0/masks.npz")
+    total = sum(level1[k].size for k in level1.files)
+    assert sum(int(level1[k].sum()) for k in level1.files) == pytest.approx(total * 0.5, abs=2)
+    assert sum(int(final[k].sum()) for k in final.files) == pytest.approx(total * 0.25, abs=2)
+    assert all(np.all(final[k] <= level1[k]) for k in final.files)  # level 2 prunes within level 1
+    gathered = run_cli("tf_tickets.sanity", *args, "--gather")
+    assert gathered.returncode == 0 and "n/a (one seed)" in gathered.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method=dense"], "set --method"),
+    (["--method=astrology"], "unknown method 'astrology'"),
+    (["--method=random", "--checks=random_labels"], "does not apply to random"),
+    (["--method=snip", "--seeds="], "--seeds is empty"),
+    (["--method=snip", "--seeds=a,b"], "--seeds must be integers"),
+    (["--method=snip", "--gather"], "have not finished"),
+    (["--method=snip", "--stage=nowhere"], "no run 'nowhere'"),
+])
+def test_sanity_bad_input(tmp_path, args, message):
+    result = run_cli("tf_tickets.sanity", *TINY, *args, f"--run_dir={tmp_path / 'grid'}", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("tf_tickets.sanity: error:")]
+    assert len(errors) == 1 and message in errors[0]
+    assert not (tmp_path / "grid").exists()
