@@ -7,7 +7,7 @@ import tf_tickets
 from tf_tickets import models
 from tf_tickets.backend import keras, tf
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import FixedMask, OneShot, mask_files, policies, targets, wrap
+from tf_tickets.pruning import FixedMask, OneShot, mask_files, targets, wrap
 
 
 def functional_with_branches():

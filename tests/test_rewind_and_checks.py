@@ -60,15 +60,19 @@ def test_rewind_point_of_another_model_is_refused():
 
 
 def test_layerwise_rearrange_keeps_counts_and_moves_positions():
-    model = tf_tickets.prune(models.build("cifar_resnet_8", (28, 28, 1), 10, seed=0), "magnitude", 0.9)
+    dense = models.build("cifar_resnet_8", (28, 28, 1), 10, seed=0)
+    model = tf_tickets.prune(dense, "magnitude", 0.9)
     before = current_masks(model)
-    checks.rearrange_masks(model, seed=1)
+    checks.rearrange_masks(model, seed=1, weights=rewind.snapshot(dense))
     for target in targets(model):
         mask = target.mask.numpy()
         assert mask.sum() == before[target.key].sum()
         if 0 < mask.sum() < mask.size:
             assert not np.array_equal(mask, before[target.key])
-        assert np.all(target.weight.numpy()[mask == 0] == 0)
+        weight = target.weight.numpy()
+        assert np.all(weight[mask == 0] == 0)
+        # Newly kept positions carry their unmasked initial values, not the zeros the old mask left.
+        np.testing.assert_array_equal(weight[mask == 1], dense.get_layer(target.layer.name).kernel.numpy()[mask == 1])
 
 
 def test_weight_shuffling_keeps_mask_and_multiset_of_kept_values():

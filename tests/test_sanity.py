@@ -1,5 +1,4 @@
 """Partially-trained procedures, the sanity grid, verdicts, and `python -m tf_tickets.sanity` end to end."""
-import json
 import os
 
 import numpy as np

@@ -88,10 +88,10 @@ def save_masks(run_dir: RunDir, model) -> dict:
     return totals(rows)
 
 
-def _mask_check(spec: RunSpec, shape, classes):
+def _mask_check(spec: RunSpec, shape, classes, unmasked_start):
     seed = spec.train.seed
     if spec.mask_check == "rearrange":
-        return checks.RearrangeMasks(seed, spec.start_step)
+        return checks.RearrangeMasks(seed, rewind.snapshot(unmasked_start), spec.start_step)
     if spec.mask_check == "shuffle":
         return checks.ShuffleWeights(seed, spec.start_step)
     fresh = rewind.snapshot(models.build(spec.model, shape, classes, seed=seed + REINIT_SEED_OFFSET))
@@ -158,7 +158,7 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
 
             callbacks.append(PruneAtStep(prune_step, prune_now))
         if spec.mask_check != "none":
-            callbacks.append(_mask_check(spec, shape, classes))
+            callbacks.append(_mask_check(spec, shape, classes, base_model()))
 
     model, results = loop.train(build, train_data, spec.train, run_dir, strategy, callbacks=callbacks,
                                 initial_step=spec.start_step)

@@ -6,6 +6,7 @@ weight shuffling, reinitialisation, score inversion) over several seeds, then wr
 and killed ones resume. Past one machine: `--print_commands` prints one command per run, wave by
 wave, for a scheduler (a SLURM job array, say); `--gather` then builds the table from the run dirs.
 """
+import dataclasses
 import os
 import shlex
 import sys
@@ -22,6 +23,8 @@ from tf_tickets.training import distribution
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.run_dir import RunDir
 
+METHODS = flags.DEFINE_list("methods", None, "Several methods in one report, method[@budget] each (e.g. "
+                            "random@smart_ratio,snip@global); checks that do not apply to one are reported, not run.")
 SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "Seeds: each check runs once per seed.")
 CHECKS = flags.DEFINE_list("checks", None, "Checks to run (default: all that apply to the method): "
                            + ", ".join(procedures.CHECKS) + ".")
@@ -37,15 +40,19 @@ CHECK_LABELS = {"random_labels": "random labels", "random_pixels": "random pixel
                 "invert": "score inversion"}
 
 
-def build_grid():
-    method = pruning_flags.METHOD.value
+def build_grid(method=None, budget=None, several=False):
+    """The grid of one method (--method, or `method`/`budget` from --methods)."""
+    method = method or pruning_flags.METHOD.value
     if method == "dense" or pruning_flags.MASK_FILE.value:
         raise TicketsError("set --method to the pruning method to check (a criterion such as snip, or lottery, "
                            "lr_rewinding, hybrid, ...)")
     check_method(method)
     # A partially-trained procedure prunes trained weights by its own criterion; the base config
     # carries the shared budget, policy and options.
-    base = spec_from_flags(pruning_flags.pruning_config("magnitude" if method in PROCEDURES else None))
+    pruning = pruning_flags.pruning_config("magnitude" if method in PROCEDURES else method)
+    if budget:
+        pruning = dataclasses.replace(pruning, budget=budget)
+    base = spec_from_flags(pruning)
     try:
         seeds = [int(s) for s in SEEDS.value]
     except ValueError:
@@ -54,23 +61,50 @@ def build_grid():
     procedure = procedures.make(method, settings)
     checks = CHECKS.value if CHECKS.value is not None else procedure.applicable_checks()
     root = train_flags.RUN_DIR.value or f"runs/sanity-{base.model}-{base.dataset}"
-    return base, procedure, procedures.Grid(procedure, base.pruning.sparsity, seeds, checks, root)
+    grid = procedures.Grid(procedure, base.pruning.sparsity, seeds, checks, root, skip_inapplicable=several)
+    grid.base = base
+    return grid
 
 
-def print_commands(grid) -> None:
-    flagfile = os.path.join(grid.root, f"grid-{grid.procedure.name}-sparsity{grid.sparsity:g}.cfg")
+def build_grids():
+    if not METHODS.value:
+        return [build_grid()]
+    grids = []
+    for entry in METHODS.value:
+        method, _, budget = entry.partition("@")
+        grids.append(build_grid(method.strip(), budget.strip() or None, several=True))
+    return grids
+
+
+def print_commands(grids) -> None:
+    root = grids[0].root
+    names = "-".join(g.procedure.name for g in grids)
+    flagfile = os.path.join(root, f"grid-{names}-sparsity{grids[0].sparsity:g}.cfg")
     settings = cli.as_flagfile(train_flags, pruning_flags, sys.modules[__name__])
     settings = "".join(line + "\n" for line in settings.splitlines()
                        if not line.startswith(("--print_commands", "--noprint_commands", "--stage", "--gather",
                                                "--nogather", "--run_dir")))
-    files.write_atomic(flagfile, settings + f"--run_dir={grid.root}\n")
-    waves = grid.waves()
+    files.write_atomic(flagfile, settings + f"--run_dir={root}\n")
+    waves = merged_waves(grids)
     for number, wave in enumerate(waves, start=1):
         after = f" (after wave {number - 1} has finished)" if number > 1 else ""
         print(f"# wave {number} of {len(waves)}: {len(wave)} runs{after}")
         for stage in wave:
             print(f"python -m tf_tickets.sanity --flagfile={shlex.quote(flagfile)} --stage={shlex.quote(stage.name)}")
     print(f"# then: python -m tf_tickets.sanity --flagfile={shlex.quote(flagfile)} --gather")
+
+
+def merged_waves(grids):
+    """The runs of several grids, wave by wave, each run once."""
+    waves, seen = [], set()
+    for grid in grids:
+        for number, wave in enumerate(grid.waves()):
+            waves += [[] for _ in range(number + 1 - len(waves))]
+            for stage in wave:
+                if stage.name not in seen:
+                    seen.add(stage.name)
+                    waves[number].append(stage)
+    return waves
 
 
 def run_stage(grid, stage, data, strategy) -> None:
@@ -96,6 +130,8 @@ def gather(grid) -> str:
     if missing:
         raise TicketsError(f"{len(missing)} runs have not finished, e.g. {missing[0]}: run them first")
     rows = verdicts.rows(accuracies, CHECK_LABELS)
+    rows += [{"check": CHECK_LABELS.get(c, c), "n": 0, "accuracy": "not run", "verdict": grid.procedure.why_not(c)}
+             for c in grid.skipped]
     if grid.pretrain:
         dense = [RunDir(grid.path(s.name)).results()["test_accuracy"] for s in grid.pretrain.values()]
         mean, std = verdicts.mean_std(dense)
@@ -104,32 +140,41 @@ def gather(grid) -> str:
     title = (f"{grid.procedure.name} at sparsity {grid.sparsity:g}: {grid.procedure.description}; "
              f"test accuracy (%) over seeds {', '.join(map(str, grid.seeds))}")
     table = reporting.write_table(grid.table_dir(), "sanity", rows, ["check", "n", "accuracy", "drop", "verdict"])
-    reporting.bar_plot(os.path.join(grid.table_dir(), "sanity.png"), [r["check"] for r in rows],
-                       [r["mean"] for r in rows], [r["std"] for r in rows],
+    plotted = [r for r in rows if "mean" in r]
+    reporting.bar_plot(os.path.join(grid.table_dir(), "sanity.png"), [r["check"] for r in plotted],
+                       [r["mean"] for r in plotted], [r["std"] for r in plotted],
                        title=f"{grid.procedure.name}, sparsity {grid.sparsity:g}")
-    return f"{title}\n\n{table}\n\n(verdict: 'uses this information' = accuracy drops by more than twice the " \
-           f"seeds' pooled std and 0.5 points; table and plot in {grid.table_dir()})"
+    return f"{title}\n\n{table}\n\n(table and plot in {grid.table_dir()})"
+
+
+VERDICT_RULE = ("verdict: 'uses this information' = the accuracy under the check is lower by more than twice "
+                "the seeds' pooled standard deviation and by more than 0.5 points")
 
 
 def main(argv):
-    base, procedure, grid = build_grid()
+    grids = build_grids()
     if PRINT_COMMANDS.value:
-        print_commands(grid)
+        print_commands(grids)
         return 0
     if not GATHER.value:
-        if STAGE.value and STAGE.value not in grid.stages:
-            raise TicketsError(f"no run {STAGE.value!r} in this grid; see --print_commands")
-        stages = [grid.stages[STAGE.value]] if STAGE.value else [s for wave in grid.waves() for s in wave]
+        stages = [stage for wave in merged_waves(grids) for stage in wave]
+        if STAGE.value:
+            stages = [stage for stage in stages if stage.name == STAGE.value]
+            if not stages:
+                raise TicketsError(f"no run {STAGE.value!r} in this grid; see --print_commands")
+        base = grids[0].base
         distribution.split_cpu(train_flags.LOGICAL_CPUS.value)
         distribution.set_precision(base.mixed_precision)
         strategy = distribution.make_strategy(train_flags.DISTRIBUTION.value)
         data = load_data(base)
         for number, stage in enumerate(stages, start=1):
             logging.info("[%d/%d] %s", number, len(stages), stage.name)
-            run_stage(grid, stage, data, strategy)
+            run_stage(grids[0], stage, data, strategy)
         if STAGE.value:
             return 0
-    print(gather(grid))
+    for grid in grids:
+        print(gather(grid) + "\n")
+    print(f"({VERDICT_RULE})")
     return 0
 
 

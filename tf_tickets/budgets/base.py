@@ -7,11 +7,12 @@ import abc
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from tf_tickets.errors import TicketsError
+from tf_tickets.options import WithOptions
 from tf_tickets.registry import Registry
 
 BUDGETS = Registry("budget")
@@ -79,23 +80,11 @@ def check_density(density) -> float:
     return float(density)
 
 
-class Budget(abc.ABC):
+class Budget(WithOptions, abc.ABC):
     """Per-layer keep counts for a target density. Subclasses set `name` and `defaults` (their options)
     and implement `_counts`; options are checked once, at construction."""
 
-    name = ""
-    defaults: Dict[str, object] = {}
-
-    def __init__(self, **options):
-        unknown = sorted(set(options) - set(self.defaults))
-        if unknown:
-            known = ", ".join(sorted(self.defaults)) or "none"
-            raise TicketsError(f"unknown option {unknown[0]!r} for budget {self.name!r}; known: {known}")
-        self.options = {**self.defaults, **options}
-
-    def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        return f"{self.name}({opts})"
+    kind = "budget"
 
     def keep_counts(self, layers: Sequence[LayerInfo], density: float,
                     scores: Optional[Sequence[np.ndarray]] = None, residual: bool = True) -> List[int]:

@@ -10,7 +10,7 @@ They act once, at the first step of a run (`AtFirstStep`).
 """
 import numpy as np
 
-from tf_tickets.callbacks.rewind import AtFirstStep, RewindWeights
+from tf_tickets.callbacks.rewind import AtFirstStep, RewindWeights, apply_masks, restore
 
 
 def _targets(model):
@@ -20,12 +20,16 @@ def _targets(model):
                 yield wrapper, weight, mask
 
 
-def rearrange_masks(model, seed: int) -> None:
+def rearrange_masks(model, seed: int, weights=None) -> None:
+    """Permutes each layer's mask. The newly kept positions need their unmasked values (the old mask
+    zeroed them), so `weights`, a snapshot of the unmasked weights, is restored under the new masks."""
     rng = np.random.default_rng(seed)
     for wrapper, weight, mask in _targets(model):
         values = mask.numpy()
         mask.assign(rng.permutation(values.ravel()).reshape(values.shape))
-        wrapper.pruning_obj.weight_mask_op()
+    if weights is not None:
+        restore(model, weights)
+    apply_masks(model)
 
 
 def shuffle_weights(model, seed: int) -> None:
@@ -37,12 +41,15 @@ def shuffle_weights(model, seed: int) -> None:
 
 
 class RearrangeMasks(AtFirstStep):
-    def __init__(self, seed: int, start_step: int = 0):
+    """`weights`: the unmasked weights the run starts from (see `rearrange_masks`)."""
+
+    def __init__(self, seed: int, weights, start_step: int = 0):
         super().__init__(start_step)
         self.seed = seed
+        self.weights = weights
 
     def apply(self, model):
-        rearrange_masks(model, self.seed)
+        rearrange_masks(model, self.seed, self.weights)
 
 
 class ShuffleWeights(AtFirstStep):

@@ -3,24 +3,26 @@
 The callback knows nothing of criteria: it is handed `prune(model)`, which sets the masks of the
 (wrapped) model being trained. A resumed run past that step keeps the masks its checkpoint restored.
 """
-from tf_tickets.backend import keras
+from tf_tickets.callbacks.step_counter import StepCounter
 
 
-class PruneAtStep(keras.callbacks.Callback):
+class PruneAtStep(StepCounter):
     def __init__(self, step: int, prune):
         super().__init__()
-        self.step = int(step)
+        self.at_step = int(step)
         self._prune = prune
         self.done = False
 
     def on_train_begin(self, logs=None):
-        self.done = int(self.model.optimizer.iterations.numpy()) >= self.step > 0
+        super().on_train_begin(logs)
+        self.done = self.step >= self.at_step > 0
         self._maybe_prune()
 
     def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
         self._maybe_prune()
 
     def _maybe_prune(self):
-        if not self.done and int(self.model.optimizer.iterations.numpy()) >= self.step:
+        if not self.done and self.step >= self.at_step:
             self._prune(self.model)
             self.done = True

@@ -12,6 +12,7 @@ from typing import Dict
 import numpy as np
 
 from tf_tickets.backend import keras
+from tf_tickets.callbacks.step_counter import StepCounter
 from tf_tickets.errors import TicketsError
 from tf_tickets.files import write_atomic_bytes
 
@@ -41,6 +42,10 @@ def restore(model, weights: Dict[str, np.ndarray]) -> None:
         if tuple(weights[key].shape) != tuple(variable.shape):
             raise TicketsError(f"the rewind point does not fit the model: {key} has shape {weights[key].shape}")
         variable.assign(weights[key])
+    apply_masks(model)
+
+
+def apply_masks(model) -> None:
     for layer in model.layers:
         if hasattr(layer, "pruning_vars"):
             layer.pruning_obj.weight_mask_op()
@@ -61,24 +66,25 @@ def load(path: str):
         return weights, int(archive[STEP_KEY])
 
 
-class CaptureWeights(keras.callbacks.Callback):
-    """Saves the weights once training reaches `step` (0: before the first step) to `path`."""
+class CaptureWeights(StepCounter):
+    """Saves the weights once training reaches `at_step` (0: before the first step) to `path`."""
 
-    def __init__(self, step: int, path: str, enabled: bool = True):
+    def __init__(self, at_step: int, path: str, enabled: bool = True):
         super().__init__()
-        self.step = int(step)
+        self.at_step = int(at_step)
         self.path = path
         self.enabled = enabled
 
     def _maybe_capture(self):
-        iterations = int(self.model.optimizer.iterations.numpy())
-        if iterations == self.step and self.enabled and not os.path.exists(self.path):
-            save(snapshot(self.model), self.path, iterations)
+        if self.step == self.at_step and self.enabled and not os.path.exists(self.path):
+            save(snapshot(self.model), self.path, self.step)
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         self._maybe_capture()
 
     def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
         self._maybe_capture()
 
 

@@ -1,12 +1,13 @@
 """Ends training after exactly N optimizer steps (durations given in iterations, e.g. `500it`)."""
-from tf_tickets.backend import keras
+from tf_tickets.callbacks.step_counter import StepCounter
 
 
-class StopAtStep(keras.callbacks.Callback):
+class StopAtStep(StepCounter):
     def __init__(self, total_steps: int):
         super().__init__()
         self.total_steps = int(total_steps)
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.optimizer.iterations.numpy()) >= self.total_steps:
+        super().on_train_batch_end(batch, logs)
+        if self.step >= self.total_steps:
             self.model.stop_training = True

@@ -8,12 +8,13 @@ weights, BatchNorm moving statistics move under `training=True`, GraSP re-initia
 import abc
 import math
 import numbers
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
 from tf_tickets.backend import tf
 from tf_tickets.errors import TicketsError
+from tf_tickets.options import WithOptions
 from tf_tickets.registry import Registry
 
 CRITERIA = Registry("criterion")
@@ -34,30 +35,21 @@ def real_in(name: str, value, low: float, high: float, low_open: bool = False) -
     return float(value)
 
 
-class Criterion(abc.ABC):
+class Criterion(WithOptions, abc.ABC):
     """Scores weights. Subclasses set `name`, `needs_data`, `defaults` (their options) and implement
     `_score`; `rounds` > 1 asks the caller to prune iteratively (round k targets density**(k/rounds)
     and passes the masks so far back in)."""
 
-    name = ""
+    kind = "criterion"
     needs_data = False
     rounds = 1
-    defaults: Dict[str, object] = {}
 
     def __init__(self, **options):
-        unknown = sorted(set(options) - set(self.defaults))
-        if unknown:
-            known = ", ".join(sorted(self.defaults)) or "none"
-            raise TicketsError(f"unknown option {unknown[0]!r} for criterion {self.name!r}; known: {known}")
-        self.options = {**self.defaults, **options}
+        super().__init__(**options)
         self._configure(**self.options)
 
     def _configure(self, **options):
         """Checks the options and keeps them as attributes; nothing to do for option-less criteria."""
-
-    def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        return f"{self.name}({opts})"
 
     def score(self, model, weights: Sequence[tf.Variable], batch=None, masks: Optional[Sequence] = None,
               seed: int = 0) -> List[np.ndarray]:

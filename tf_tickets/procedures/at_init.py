@@ -22,6 +22,11 @@ class AtInit(Procedure):
             checks = tuple(c for c in checks if c != "invert")
         return checks
 
+    def why_not(self, check):
+        if check in DATA_CHECKS:
+            return "does not (it uses no data)"
+        return "n/a (its scores are random)"
+
     def stages(self, sparsity, seed, check):
         spec = dataclasses.replace(self.settings.base, train=self._train(seed),
                                    pruning=self._pruning(self.name, sparsity, check),

@@ -44,6 +44,10 @@ class Procedure:
     def applicable_checks(self) -> Tuple[str, ...]:
         return CHECKS
 
+    def why_not(self, check: str) -> str:
+        """The verdict for a check that does not apply (and is therefore not run)."""
+        return "n/a"
+
     def stages(self, sparsity: float, seed: int, check: Optional[str]) -> List[Stage]:
         raise NotImplementedError
 

@@ -17,12 +17,14 @@ PATH_FIELDS = ("start_from", "score_from", "within_masks")
 
 class Grid:
     def __init__(self, procedure: Procedure, sparsity: float, seeds: Sequence[int], checks: Sequence[str],
-                 root: str):
+                 root: str, skip_inapplicable: bool = False):
         applicable = procedure.applicable_checks()
         wrong = [c for c in checks if c not in applicable]
-        if wrong:
+        if wrong and not skip_inapplicable:
             raise TicketsError(f"check {wrong[0]!r} does not apply to {procedure.name}; applicable: "
                                f"{', '.join(applicable)}")
+        self.skipped = tuple(wrong)  # reported with the procedure's reason, not run
+        checks = [c for c in checks if c in applicable]
         if not seeds:
             raise TicketsError("--seeds is empty: give at least one seed (two or more for a verdict)")
         self.procedure, self.sparsity, self.root = procedure, sparsity, os.path.abspath(root)
