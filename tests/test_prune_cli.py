@@ -84,3 +84,14 @@ def test_mask_file_of_another_model_and_labels_beyond_the_classes(tmp_path):
                      "--method=snip", "--training_steps=5it", f"--run_dir={tmp_path / 'b'}", timeout=120)
     assert result.returncode == 2 and "label" in result.stderr.lower(), result.stderr[-1500:]
     assert not (tmp_path / "b").exists()
+
+
+def test_compare_trains_each_ticket_and_writes_a_table(tmp_path):
+    root = tmp_path / "cmp"
+    result = run_cli("tf_tickets.compare", *QUICK, "--tickets=dense,random@layerwise", "--sparsity=0.5",
+                     "--training_steps=5it", f"--run_dir={root}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert read_json(root / "dense" / "results.json")["steps"] == 5
+    assert all(r["kept"] == int(r["size"] * (1 - 0.5)) for r in read_json(root / "random-layerwise" / "sparsity.json"))
+    table = (root / "tickets.md").read_text()
+    assert "| dense |" in table and "| random@layerwise |" in table and (root / "tickets.png").exists()

@@ -13,6 +13,7 @@ from absl import flags, logging
 from tf_tickets import cli, reporting, runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import format_report
+from tf_tickets.pruning.config import parse_method_budget
 from tf_tickets.train import load_data, spec_from_flags
 from tf_tickets.training import distribution
 from tf_tickets.training import flags as train_flags
@@ -24,9 +25,8 @@ TICKETS = flags.DEFINE_list("tickets", ["dense", "random@smart_ratio", "snip@glo
 
 
 def parse_ticket(text: str, base: runner.RunSpec) -> runner.RunSpec:
-    method, _, budget = text.partition("@")
-    pruning = dataclasses.replace(base.pruning, method=method.strip(),
-                                  budget=budget.strip() or base.pruning.budget)
+    method, budget = parse_method_budget(text)
+    pruning = dataclasses.replace(base.pruning, method=method, budget=budget or base.pruning.budget)
     return dataclasses.replace(base, pruning=pruning)
 
 

@@ -48,6 +48,11 @@ class Registry:
                     return fn, kwargs
         raise TicketsError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
 
+    def create(self, name: str, **options):
+        """Calls the entry for `name` with the arguments parsed from the name and `options`."""
+        fn, kwargs = self.lookup(name)
+        return fn(**kwargs, **options)
+
     def __contains__(self, name: str) -> bool:
         try:
             self.lookup(name)

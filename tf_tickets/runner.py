@@ -79,13 +79,11 @@ def scoring_data(data: ImageData, spec: RunSpec):
     return pipeline.train_dataset(data, spec.train.batch_size, spec.train.seed, augment=spec.train.augment)
 
 
-def save_masks(run_dir: RunDir, model) -> dict:
-    """Writes masks.npz and the sparsity report (JSON and Markdown); returns the totals."""
+def save_masks(run_dir: RunDir, model, rows) -> None:
+    """Writes masks.npz and the sparsity report `rows` (JSON and Markdown)."""
     mask_files.save(current_masks(model), run_dir.file("masks.npz"))
-    rows = sparsity_report(model)
     write_json(run_dir.file("sparsity.json"), rows)
     write_atomic(run_dir.file("sparsity.md"), format_report(rows) + "\n")
-    return totals(rows)
 
 
 def _mask_check(spec: RunSpec, shape, classes, unmasked_start):
@@ -166,7 +164,7 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
         results["sparsity_report"] = sparsity_report(model)
         results["density"] = totals(results["sparsity_report"])["density"]
         if chief:
-            save_masks(run_dir, model)
+            save_masks(run_dir, model, results["sparsity_report"])
     if chief and spec.save_weights:
         rewind.save(rewind.snapshot(model), run_dir.file("final_weights.npz"), results["steps"])
     if chief:

@@ -18,6 +18,7 @@ from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
 from tf_tickets.procedures.base import PROCEDURES, Settings, check_method
 from tf_tickets.pruning import flags as pruning_flags
+from tf_tickets.pruning.config import parse_method_budget
 from tf_tickets.train import load_data, spec_from_flags
 from tf_tickets.training import distribution
 from tf_tickets.training import flags as train_flags
@@ -71,8 +72,8 @@ def build_grids():
         return [build_grid()]
     grids = []
     for entry in METHODS.value:
-        method, _, budget = entry.partition("@")
-        grids.append(build_grid(method.strip(), budget.strip() or None, several=True))
+        method, budget = parse_method_budget(entry)
+        grids.append(build_grid(method, budget, several=True))
     return grids
 
 

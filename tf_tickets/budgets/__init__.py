@@ -17,8 +17,7 @@ __all__ = ["BUDGETS", "Budget", "LayerInfo", "make", "names"]
 
 def make(name: str, **options) -> Budget:
     """The budget called `name` with its options; unknown names or options raise a TicketsError."""
-    cls, kwargs = BUDGETS.lookup(name)
-    return cls(**kwargs, **options)
+    return BUDGETS.create(name, **options)
 
 
 def names() -> List[str]:

@@ -10,23 +10,17 @@ They act once, at the first step of a run (`AtFirstStep`).
 """
 import numpy as np
 
-from tf_tickets.callbacks.rewind import AtFirstStep, RewindWeights, apply_masks, restore
-
-
-def _targets(model):
-    for wrapper in model.layers:
-        if hasattr(wrapper, "pruning_vars"):
-            for weight, mask, _ in wrapper.pruning_vars:
-                yield wrapper, weight, mask
+from tf_tickets.callbacks.rewind import AtFirstStep, RewindWeights, restore
+from tf_tickets.pruning.wrapping import apply_masks, targets
 
 
 def rearrange_masks(model, seed: int, weights=None) -> None:
     """Permutes each layer's mask. The newly kept positions need their unmasked values (the old mask
     zeroed them), so `weights`, a snapshot of the unmasked weights, is restored under the new masks."""
     rng = np.random.default_rng(seed)
-    for wrapper, weight, mask in _targets(model):
-        values = mask.numpy()
-        mask.assign(rng.permutation(values.ravel()).reshape(values.shape))
+    for target in targets(model):
+        values = target.mask.numpy()
+        target.mask.assign(rng.permutation(values.ravel()).reshape(values.shape))
     if weights is not None:
         restore(model, weights)
     apply_masks(model)
@@ -34,10 +28,10 @@ def rearrange_masks(model, seed: int, weights=None) -> None:
 
 def shuffle_weights(model, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    for _, weight, mask in _targets(model):
-        w, kept = weight.numpy(), mask.numpy().astype(bool)
+    for target in targets(model):
+        w, kept = target.weight.numpy(), target.mask.numpy().astype(bool)
         w[kept] = rng.permutation(w[kept])
-        weight.assign(w)
+        target.weight.assign(w)
 
 
 class RearrangeMasks(AtFirstStep):

@@ -15,13 +15,14 @@ from tf_tickets.backend import keras
 from tf_tickets.callbacks.step_counter import StepCounter
 from tf_tickets.errors import TicketsError
 from tf_tickets.files import write_atomic_bytes
+from tf_tickets.pruning.wrapping import apply_masks, is_wrapped
 
 STEP_KEY = "__step__"
 
 
 def _inner_layers(model):
     for layer in model.layers:
-        yield layer.layer if hasattr(layer, "pruning_vars") else layer
+        yield layer.layer if is_wrapped(layer) else layer
 
 
 def _key(layer, weight) -> str:
@@ -43,12 +44,6 @@ def restore(model, weights: Dict[str, np.ndarray]) -> None:
             raise TicketsError(f"the rewind point does not fit the model: {key} has shape {weights[key].shape}")
         variable.assign(weights[key])
     apply_masks(model)
-
-
-def apply_masks(model) -> None:
-    for layer in model.layers:
-        if hasattr(layer, "pruning_vars"):
-            layer.pruning_obj.weight_mask_op()
 
 
 def save(weights: Dict[str, np.ndarray], path: str, step: int) -> None:

@@ -19,8 +19,7 @@ __all__ = ["CRITERIA", "Criterion", "class_balanced_batch", "make", "names"]
 
 def make(name: str, **options) -> Criterion:
     """The criterion called `name` with its options; unknown names or options raise a TicketsError."""
-    cls, kwargs = CRITERIA.lookup(name)
-    return cls(**kwargs, **options)
+    return CRITERIA.create(name, **options)
 
 
 def names() -> List[str]:

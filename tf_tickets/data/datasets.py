@@ -71,8 +71,7 @@ for _name in specs.SPECS:
 
 def load(name: str = DEFAULT, data_dir: Optional[str] = None) -> ImageData:
     """The data set `name`, read from `data_dir` when given (see the module docstring for the order)."""
-    loader, kwargs = DATASETS.lookup(name)
-    return loader(data_dir=data_dir, **kwargs)
+    return DATASETS.create(name, data_dir=data_dir)
 
 
 def names() -> List[str]:

@@ -56,6 +56,12 @@ class PruningConfig:
         return d
 
 
+def parse_method_budget(text: str):
+    """"snip@global" -> ("snip", "global"); "snip" -> ("snip", None)."""
+    method, _, budget = text.partition("@")
+    return method.strip(), budget.strip() or None
+
+
 def parse_options(items, what: str) -> tuple:
     """["key=value", ...] -> ((key, value), ...) with numbers and booleans parsed."""
     parsed = []
