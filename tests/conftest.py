@@ -1,4 +1,7 @@
-"""Shared test fixtures: where the real data copies are, and how to run the CLI in a subprocess."""
+"""Shared test fixtures: where the real data copies are, and how to run the CLI (in this process, or in
+a subprocess where a test needs a fresh TensorFlow: killing, device set-up, several workers, logs)."""
+import dataclasses
+import importlib
 import os
 import pathlib
 import subprocess
@@ -36,3 +39,27 @@ def run_cli(module, *args, timeout=600, **env):
     """Runs `python -m module args...`; returns the CompletedProcess (never raises on exit code)."""
     return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, env=cli_env(**env),
                           capture_output=True, text=True, timeout=timeout)
+
+
+@dataclasses.dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_main(capsys, monkeypatch):
+    """Runs an entry point's `main` in this process as `python -m module args...` would (from the
+    repository root, offline); returns its exit code and output. No TensorFlow start-up per call."""
+    from tf_tickets import cli
+
+    def run(module, *args):
+        monkeypatch.chdir(REPO)
+        monkeypatch.setenv("TF_TICKETS_OFFLINE", "1")
+        capsys.readouterr()
+        code = cli.run_in_process(importlib.import_module(module).main, module, [str(a) for a in args])
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run

@@ -3,7 +3,6 @@ layerwise, erk, custom, and the package's independence from TensorFlow."""
 import pathlib
 import subprocess
 import sys
-import time
 from dataclasses import FrozenInstanceError
 
 import numpy as np
@@ -147,18 +146,13 @@ def test_global_keep_classifier_dense(density):
         make("global", keep_classifier_dense=True).keep_counts(SMALL[:-1], 0.5, scores=scores[:-1])
 
 
-def test_global_vgg19_speed():
+def test_global_vgg19_counts():
+    """20 M scores in one threshold (its speed is measured in benchmarks/prune_cost.py, not asserted here)."""
     layers = vgg19_layers()
     rng = np.random.default_rng(5)
     scores = [rng.random(l.shape, dtype=np.float32) for l in layers]
-    budget = make("global")
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        got = budget.keep_counts(layers, 0.1, scores=scores)
-        best = min(best, time.perf_counter() - start)
+    got = make("global").keep_counts(layers, 0.1, scores=scores)
     assert sum(got) == 2_002_400
-    assert best < 1.5
     kept = make("global", keep_classifier_dense=True).keep_counts(layers, 0.02, scores=scores)
     assert kept[-1] == 5120 and sum(kept) == int(20_024_000 * 0.02)
 
@@ -211,16 +205,14 @@ def test_custom():
 
 # ---- purity ----------------------------------------------------------------------------------------
 
-def test_budgets_import_no_tensorflow():
-    """Loads tf_tickets.budgets without running tf_tickets/__init__ (which loads TensorFlow) and checks
-    that nothing it imports pulls in TensorFlow or the training/pruning/criteria packages."""
-    code = ("import sys, types\n"
-            f"pkg = types.ModuleType('tf_tickets'); pkg.__path__ = [{str(REPO / 'tf_tickets')!r}]\n"
-            "sys.modules['tf_tickets'] = pkg\n"
-            "import tf_tickets.budgets\n"
+def test_budgets_and_masks_import_no_tensorflow():
+    """`import tf_tickets.budgets` (and the mask algebra) through the package itself, as a user does, pulls
+    in neither TensorFlow nor the training, pruning, criteria or model code."""
+    code = ("import sys\n"
+            "import tf_tickets.budgets, tf_tickets.masks, tf_tickets\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tf_keras', 'keras')\n"
             "       or m.startswith(('tf_tickets.training', 'tf_tickets.pruning', 'tf_tickets.criteria',\n"
             "                        'tf_tickets.backend', 'tf_tickets.models'))]\n"
             "print(bad); sys.exit(1 if bad else 0)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr

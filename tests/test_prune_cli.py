@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_cli
+from tf_tickets import reporting
 
 QUICK = ["--model=mnist_conv_small", "--dataset=embedded", "--batch_size=64", "--lr=0.05",
          "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false"]
@@ -15,6 +16,7 @@ def read_json(path):
         return json.load(f)
 
 
+@pytest.mark.slow
 def test_snip_ticket_run_keeps_masks_and_report(tmp_path):
     run_dir = tmp_path / "snip"
     result = run_cli("tf_tickets.train", *QUICK, "--method=snip", "--sparsity=0.9", "--training_steps=1ep",
@@ -39,6 +41,7 @@ def test_snip_ticket_run_keeps_masks_and_report(tmp_path):
     assert read_json(again / "sparsity.json") == rows
 
 
+@pytest.mark.slow
 def test_prune_at_a_step_of_a_dense_run(tmp_path):
     run_dir = tmp_path / "late"
     result = run_cli("tf_tickets.train", *QUICK, "--method=magnitude", "--budget=layerwise", "--sparsity=0.5",
@@ -58,9 +61,9 @@ def test_prune_at_a_step_of_a_dense_run(tmp_path):
     (["--method=random", "--budget_options=linear_keep_ratio"], "malformed --budget_options"),
     (["--mask_file=/no/such/masks.npz"], "mask file /no/such/masks.npz does not exist"),
 ])
-def test_bad_pruning_input_is_one_line_exit_2_nothing_written(tmp_path, args, message):
+def test_bad_pruning_input_is_one_line_exit_2_nothing_written(tmp_path, args, message, run_main):
     run_dir = tmp_path / "run"
-    result = run_cli("tf_tickets.train", *QUICK, "--training_steps=5it", *args, f"--run_dir={run_dir}", timeout=120)
+    result = run_main("tf_tickets.train", *QUICK, "--training_steps=5it", *args, f"--run_dir={run_dir}")
     assert result.returncode == 2, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("tf_tickets.train: error:")]
     assert len(errors) == 1 and message in errors[0]
@@ -68,11 +71,11 @@ def test_bad_pruning_input_is_one_line_exit_2_nothing_written(tmp_path, args, me
     assert not run_dir.exists()
 
 
-def test_mask_file_of_another_model_and_labels_beyond_the_classes(tmp_path):
+def test_mask_file_of_another_model_and_labels_beyond_the_classes(tmp_path, run_main):
     masks = tmp_path / "masks.npz"
     np.savez(masks, conv1=np.ones((3, 3, 1, 8), np.uint8))
-    result = run_cli("tf_tickets.train", *QUICK, f"--mask_file={masks}", "--training_steps=5it",
-                     f"--run_dir={tmp_path / 'a'}", timeout=120)
+    result = run_main("tf_tickets.train", *QUICK, f"--mask_file={masks}", "--training_steps=5it",
+                      f"--run_dir={tmp_path / 'a'}")
     assert result.returncode == 2 and "do not match the model" in result.stderr
     assert not (tmp_path / "a").exists()
     # Labels beyond the data set's classes (only shapes matter here, so the images are synthetic).
@@ -80,12 +83,13 @@ def test_mask_file_of_another_model_and_labels_beyond_the_classes(tmp_path):
     np.savez(tmp_path / "data.npz", x_train=rng.integers(0, 255, (200, 28, 28, 1), dtype=np.uint8),
              y_train=np.arange(200) % 12, x_test=rng.integers(0, 255, (50, 28, 28, 1), dtype=np.uint8),
              y_test=np.arange(50) % 10)
-    result = run_cli("tf_tickets.train", *QUICK, "--dataset=fashion_mnist", f"--data_dir={tmp_path}",
-                     "--method=snip", "--training_steps=5it", f"--run_dir={tmp_path / 'b'}", timeout=120)
+    result = run_main("tf_tickets.train", *QUICK, "--dataset=fashion_mnist", f"--data_dir={tmp_path}",
+                      "--method=snip", "--training_steps=5it", f"--run_dir={tmp_path / 'b'}")
     assert result.returncode == 2 and "label" in result.stderr.lower(), result.stderr[-1500:]
     assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow
 def test_compare_trains_each_ticket_and_writes_a_table(tmp_path):
     root = tmp_path / "cmp"
     result = run_cli("tf_tickets.compare", *QUICK, "--tickets=dense,random@layerwise", "--sparsity=0.5",
@@ -94,4 +98,7 @@ def test_compare_trains_each_ticket_and_writes_a_table(tmp_path):
     assert read_json(root / "dense" / "results.json")["steps"] == 5
     assert all(r["kept"] == int(r["size"] * (1 - 0.5)) for r in read_json(root / "random-layerwise" / "sparsity.json"))
     table = (root / "tickets.md").read_text()
-    assert "| dense |" in table and "| random@layerwise |" in table and (root / "tickets.png").exists()
+    assert "| dense |" in table and "| random@layerwise |" in table
+    accuracies = [read_json(root / d / "results.json")["test_accuracy"] for d in ("dense", "random-layerwise")]
+    plot = reporting.plotted(root / "tickets.png")  # the bars show the runs' accuracies, in table order
+    assert plot["labels"] == ["dense", "random@layerwise"] and plot["values"] == pytest.approx(accuracies)

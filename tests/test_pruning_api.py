@@ -176,8 +176,10 @@ def test_saved_models_load_back_with_masks_and_schedules(tmp_path):
         np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), rtol=1e-6)
         for a, b in zip(targets(net), targets(loaded)):
             np.testing.assert_array_equal(a.mask.numpy(), b.mask.numpy())
-        assert type(targets(loaded)[0]) and isinstance(
-            [l for l in loaded.layers if hasattr(l, "pruning_vars")][0].pruning_schedule, (FixedMask, OneShot))
+        schedules = [[l.pruning_schedule for l in m.layers if hasattr(l, "pruning_vars")] for m in (net, loaded)]
+        assert [type(s) for s in schedules[1]] == [type(s) for s in schedules[0]] == [(FixedMask, OneShot)[i]] * len(schedules[0])
+        assert schedules[0]
+        assert [s.get_config() for s in schedules[1]] == [s.get_config() for s in schedules[0]]
     with pytest.raises(TicketsError, match="no saved model"):
         tf_tickets.load_model(str(tmp_path / "missing.keras"))
 

@@ -1,13 +1,27 @@
 """tf_tickets: find, sanity-check and ship sparse networks ("tickets") on TF-MOT.
 
 Importing the package sets `TF_USE_LEGACY_KERAS=1` before TensorFlow loads, so that `tf.keras`
-and TF-MOT use Keras 2 (`tf_keras`). Build every model with `tf_keras`.
+and TF-MOT use Keras 2 (`tf_keras`). Build every model with `tf_keras`. The names below load their
+modules (and TensorFlow) on first use, so that importing a TensorFlow-free part of the package
+(`tf_tickets.budgets`, `tf_tickets.masks`) stays light.
 """
-from tf_tickets import backend as _backend  # noqa: F401  (sets the Keras 2 environment first)
-from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import format_report, prune, sparsity_report, strip
-from tf_tickets.saving import load_model
+import importlib
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from tf_tickets.errors import TicketsError  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["TicketsError", "__version__", "format_report", "load_model", "prune", "sparsity_report", "strip"]
+_LAZY = {"format_report": "tf_tickets.pruning", "prune": "tf_tickets.pruning", "sparsity_report": "tf_tickets.pruning",
+         "strip": "tf_tickets.pruning", "load_model": "tf_tickets.saving"}
+
+__all__ = ["TicketsError", "__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tf_tickets' has no attribute {name!r}")

@@ -1,5 +1,6 @@
 """What every entry point shares: absl's app.run with bad input turned into one line and exit code 2."""
 import sys
+from typing import Sequence
 
 from absl import app, flags
 
@@ -8,9 +9,18 @@ from tf_tickets.errors import TicketsError
 USAGE_ERROR = 2
 
 
-def fail(program: str, message: str) -> None:
+def fail(program: str, message: str) -> int:
     sys.stderr.write(f"{program}: error: {message}\n")
-    sys.exit(USAGE_ERROR)
+    return USAGE_ERROR
+
+
+def _guarded(main, program: str, argv) -> int:
+    if len(argv) > 1:
+        return fail(program, f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        return main(argv) or 0
+    except TicketsError as error:
+        return fail(program, str(error))
 
 
 def run(main, program: str) -> None:
@@ -20,17 +30,20 @@ def run(main, program: str) -> None:
         try:
             return flags.FLAGS(argv)
         except flags.Error as error:
-            fail(program, str(error).replace("\n", " "))
+            sys.exit(fail(program, str(error).replace("\n", " ")))
 
-    def guarded(argv):
-        if len(argv) > 1:
-            fail(program, f"unexpected arguments: {' '.join(argv[1:])}")
-        try:
-            return main(argv)
-        except TicketsError as error:
-            fail(program, str(error))
+    app.run(lambda argv: _guarded(main, program, argv), flags_parser=parse_flags)
 
-    app.run(guarded, flags_parser=parse_flags)
+
+def run_in_process(main, program: str, args: Sequence[str]) -> int:
+    """What `python -m <program> args...` does, in this process, returning the exit code (flags are
+    reset to their defaults first): for tests and notebooks, without a new TensorFlow start-up."""
+    flags.FLAGS.unparse_flags()
+    try:
+        argv = flags.FLAGS([program, *args])
+    except flags.Error as error:
+        return fail(program, str(error).replace("\n", " "))
+    return _guarded(main, program, argv)
 
 
 def as_flagfile(*modules) -> str:

@@ -5,17 +5,14 @@ network, a random ticket (smart ratio) and a SNIP ticket at 90% sparsity, each i
 directory under --run_dir, and prints their accuracies and sparsity reports as tables (also written
 as tickets.md / tickets.csv / tickets.png). Finished runs are reused, killed ones resume.
 """
-import dataclasses
 import os
 
 from absl import flags, logging
 
-from tf_tickets import cli, reporting, runner
+from tf_tickets import cli, harness, reporting, runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import format_report
 from tf_tickets.pruning.config import parse_method_budget
-from tf_tickets.train import load_data, spec_from_flags
-from tf_tickets.training import distribution
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.run_dir import RunDir
 
@@ -24,26 +21,18 @@ TICKETS = flags.DEFINE_list("tickets", ["dense", "random@smart_ratio", "snip@glo
                             "--sparsity and --policy apply to all.")
 
 
-def parse_ticket(text: str, base: runner.RunSpec) -> runner.RunSpec:
-    method, budget = parse_method_budget(text)
-    pruning = dataclasses.replace(base.pruning, method=method, budget=budget or base.pruning.budget)
-    return dataclasses.replace(base, pruning=pruning)
-
-
 def main(argv):
-    base = spec_from_flags()
     if not TICKETS.value:
         raise TicketsError("--tickets is empty: name at least one, e.g. dense,random@smart_ratio")
-    specs = {name: parse_ticket(name, base) for name in TICKETS.value}
+    specs = {name: harness.spec_from_flags(*parse_method_budget(name)) for name in TICKETS.value}
+    base = next(iter(specs.values()))
     root = train_flags.run_dir_path()
     run_dirs = {name: RunDir(os.path.join(root, name.replace("@", "-"))) for name in specs}
     for name, spec in specs.items():
         run_dirs[name].check(spec.identity())
 
-    distribution.split_cpu(train_flags.LOGICAL_CPUS.value)
-    distribution.set_precision(base.mixed_precision)
-    strategy = distribution.make_strategy(train_flags.DISTRIBUTION.value)
-    dataset = load_data(base)
+    strategy, _ = harness.devices(base)
+    dataset = harness.load_data(base)
     rows = []
     for name, spec in specs.items():
         run_dir = run_dirs[name]

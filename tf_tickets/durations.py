@@ -14,7 +14,10 @@ class Duration:
     unit: str  # "ep" or "it"
 
     @classmethod
-    def parse(cls, text: str) -> "Duration":
+    def parse(cls, text) -> "Duration":
+        """`text` such as "160ep" or "500it"; a Duration is returned as it is."""
+        if isinstance(text, Duration):
+            return text
         match = _PATTERN.fullmatch(str(text).strip())
         if not match:
             raise TicketsError(f"malformed duration {text!r}: write it as <N>ep (epochs) or <N>it (iterations), "

@@ -53,6 +53,14 @@ class Registry:
         fn, kwargs = self.lookup(name)
         return fn(**kwargs, **options)
 
+    def get(self, name: str):
+        """The entry registered under exactly `name` (or matched by a family), without calling it."""
+        return self.lookup(name)[0]
+
+    def in_order(self) -> List[str]:
+        """Exact names in the order they were registered."""
+        return list(self._exact)
+
     def __contains__(self, name: str) -> bool:
         try:
             self.lookup(name)

@@ -1,5 +1,6 @@
 """Tables (Markdown and CSV) and plots of several runs' results, written atomically."""
 import io
+import json
 import os
 from typing import Dict, List, Sequence
 
@@ -39,6 +40,17 @@ def bar_plot(path: str, labels: Sequence[str], values: Sequence[float], errors: 
     ax.set_title(title)
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
+    # The plotted numbers travel with the picture (a PNG text chunk), so a reader can check them.
+    data = json.dumps({"labels": list(labels), "values": [float(v) for v in values],
+                       "errors": [float(e) for e in errors] if errors is not None else None})
+    fig.savefig(buffer, format="png", dpi=120, metadata={"Title": title, "Description": data})
     plt.close(fig)
     write_atomic_bytes(path, buffer.getvalue())
+
+
+def plotted(path: str) -> dict:
+    """The labels, values and errors a `bar_plot` PNG shows, read back from the file."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return json.loads(image.text["Description"])

@@ -1,172 +1,123 @@
-"""One run: data -> model -> (masks) -> `fit` -> results, in its run directory.
+"""One run: data -> model -> masks -> `fit` -> results, in its run directory.
 
-Entry points (`train`, `compare`, `sanity`) describe runs as `RunSpec`s and hand them here. A run
-may start from another run's weights (a rewind point, or trained weights), score another run's
-weights to find its masks, prune only within another run's masks (iterative magnitude pruning),
-corrupt the data its pruning step sees, and apply a mask-side sanity check when training starts.
+Entry points and procedures describe runs as `RunSpec`s (`tf_tickets.runs`) and hand them to
+`execute`, which composes small steps that a new procedure can reuse: `Run` (what the parts share),
+`build_model`, the mask source's initial masks and callbacks, the check's callback, the outputs'
+callbacks, and `finish`.
 """
-import dataclasses
-from typing import Optional
+import functools
+from typing import List, Optional
 
 import tensorflow_model_optimization as tfmot
-from absl import logging
 
-from tf_tickets import models
-from tf_tickets.callbacks import PruneAtStep, checks, rewind
-from tf_tickets.data import ImageData, corrupt, pipeline
+from tf_tickets import checks, models, run_files
+from tf_tickets.callbacks import rewind
+from tf_tickets.data import ImageData, pipeline
 from tf_tickets.durations import Duration
-from tf_tickets.errors import TicketsError
 from tf_tickets.files import write_atomic, write_json
-from tf_tickets.pruning import assign_masks, current_masks, format_report, mask_files, sparsity_report, wrap
-from tf_tickets.pruning.config import INIT, PruningConfig
+from tf_tickets.masks import save as save_mask_file
+from tf_tickets.pruning import assign_masks, current_masks, format_report, sparsity_report, wrap
 from tf_tickets.pruning.report import totals
+from tf_tickets.runs import RunSpec
 from tf_tickets.training import loop
-from tf_tickets.training.config import TrainConfig
 from tf_tickets.training.run_dir import RunDir
 
-DATA_CHECKS = ("none", "random_labels", "random_pixels", "half_data")
-MASK_CHECKS = ("none", "rearrange", "shuffle", "reinit")
+__all__ = ["Run", "RunSpec", "build_model", "execute", "finish"]
+
 REINIT_SEED_OFFSET = 10007  # the reinitialisation check draws fresh weights from seed + this
 
 
-@dataclasses.dataclass(frozen=True)
-class RunSpec:
-    model: str
-    dataset: str
-    train: TrainConfig
-    pruning: PruningConfig = PruningConfig()
-    train_fraction: float = 1.0
-    mixed_precision: bool = False
-    # Partially-trained tickets and sanity checks:
-    corrupt: str = "none"  # corrupts the data this run's pruning sees (a dense run: its training data)
-    start_from: Optional[str] = None  # weights snapshot (.npz) to start from, instead of the seeded init
-    start_step: int = 0  # optimizer step to start at (late rewinding continues the schedule there)
-    score_from: Optional[str] = None  # weights snapshot the criterion scores (default: the start weights)
-    within_masks: Optional[str] = None  # prune only among weights these masks kept (IMP levels)
-    mask_check: str = "none"  # rearrange | shuffle | reinit, applied when training starts
-    capture_at: Optional[str] = None  # save the weights at this point (e.g. 0it, 500it) as rewind.npz
-    save_weights: bool = False  # save the final weights as final_weights.npz (for later stages)
+class Run:
+    """One run being set up: its spec and data, and what its parts share, each made once."""
 
-    def __post_init__(self):
-        if self.corrupt not in DATA_CHECKS:
-            raise TicketsError(f"unknown data check {self.corrupt!r}; known: {', '.join(DATA_CHECKS)}")
-        if self.mask_check not in MASK_CHECKS:
-            raise TicketsError(f"unknown mask check {self.mask_check!r}; known: {', '.join(MASK_CHECKS)}")
-        if self.mask_check != "none" and self.pruning.is_dense:
-            raise TicketsError(f"the {self.mask_check} check needs a pruned network: set a method")
-        if self.capture_at:
-            Duration.parse(self.capture_at)
+    def __init__(self, spec: RunSpec, data: ImageData):
+        self.spec, self.data = spec, data
+        self.seed = spec.train.seed
+        self.check = checks.get(spec.check) if spec.check else None
+        self.steps_per_epoch = pipeline.steps_per_epoch(len(data.x_train), spec.train.batch_size)
+        corrupt = self.check.corrupt if self.check and self.check.corrupt else None
+        self.pruning_data = corrupt(data, self.seed) if corrupt else data  # what the pruning step sees
+        self.train_data = self.pruning_data if spec.dense else data  # a dense run trains on what it prunes with
 
-    def identity(self) -> dict:
-        """The settings that change what is trained (a run directory holds one run)."""
-        train = {k: v for k, v in self.train.to_dict().items() if k not in TrainConfig.OBSERVATION_ONLY}
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("train", "pruning")}
-        return {**fields, "pruning": self.pruning.to_dict(), **train}
+    def to_steps(self, duration: Duration) -> int:
+        return duration.to_steps(self.steps_per_epoch)
+
+    @functools.lru_cache(maxsize=None)
+    def start_weights(self) -> Optional[dict]:
+        return rewind.load(str(self.spec.start.weights))[0] if self.spec.start.weights else None
+
+    @functools.lru_cache(maxsize=None)
+    def pruner(self):
+        options = dict(self.check.pruner_options) if self.check else {}
+        return self.spec.pruning.pruner(self.seed, **options)
+
+    def scoring_data(self):
+        """What a data-dependent criterion sees: the training pipeline (augmented, shuffled by the seed)."""
+        train = self.spec.train
+        return pipeline.train_dataset(self.pruning_data, train.batch_size, train.seed, augment=train.augment)
+
+    def fresh_model(self, seed: int):
+        return models.build(self.spec.model, self.data.input_shape, self.data.num_classes, seed=seed)
 
 
-def corrupted(data: ImageData, check: str, seed: int) -> ImageData:
-    if check == "random_labels":
-        return corrupt.random_labels(data, 1.0, seed=seed)
-    if check == "random_pixels":
-        return corrupt.random_pixels(data, seed=seed)
-    if check == "half_data":
-        return corrupt.subsample(data, 0.5, seed=seed)
-    return data
+def build_model(run: Run):
+    """The seeded model (or the start weights), wrapped by the pruning policy unless the run is dense."""
+    model = run.fresh_model(run.seed)
+    if run.start_weights() is not None:
+        rewind.restore(model, run.start_weights())
+    return model if run.spec.dense else wrap(model, run.spec.pruning.policy)
 
 
-def scoring_data(data: ImageData, spec: RunSpec):
-    """What a data-dependent criterion sees: the training pipeline (augmented, shuffled by the seed)."""
-    return pipeline.train_dataset(data, spec.train.batch_size, spec.train.seed, augment=spec.train.augment)
+def check_callbacks(run: Run, model) -> List:
+    """The check's callback, made from `model` as training starts (before masks zero any weight)."""
+    if run.check is None or run.check.callback is None:
+        return []
+    context = checks.CheckContext(
+        run.seed, run.spec.start.step, start_weights=lambda: rewind.snapshot(model),
+        fresh_weights=lambda: rewind.snapshot(run.fresh_model(run.seed + REINIT_SEED_OFFSET)))
+    return [run.check.callback(context)]
 
 
-def save_masks(run_dir: RunDir, model, rows) -> None:
-    """Writes masks.npz and the sparsity report `rows` (JSON and Markdown)."""
-    mask_files.save(current_masks(model), run_dir.file("masks.npz"))
-    write_json(run_dir.file("sparsity.json"), rows)
-    write_atomic(run_dir.file("sparsity.md"), format_report(rows) + "\n")
-
-
-def _mask_check(spec: RunSpec, shape, classes, unmasked_start):
-    seed = spec.train.seed
-    if spec.mask_check == "rearrange":
-        return checks.RearrangeMasks(seed, rewind.snapshot(unmasked_start), spec.start_step)
-    if spec.mask_check == "shuffle":
-        return checks.ShuffleWeights(seed, spec.start_step)
-    fresh = rewind.snapshot(models.build(spec.model, shape, classes, seed=seed + REINIT_SEED_OFFSET))
-    return checks.Reinitialize(fresh, spec.start_step)
+def output_callbacks(run: Run, run_dir: RunDir, chief: bool) -> List:
+    capture_at = run.spec.outputs.capture_at
+    if capture_at is None:
+        return []
+    return [rewind.CaptureWeights(run.to_steps(capture_at), run_dir.file(run_files.REWIND_POINT), enabled=chief)]
 
 
 def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True) -> dict:
     """Trains the run (resuming it if it was cut short) and returns its results.
 
-    Masks at initialisation are computed before the run directory is claimed, so that bad input
-    (say, labels beyond the model's classes) leaves nothing behind.
+    The initial masks are computed and checked against the model before the run directory is claimed,
+    so that bad input (say, labels beyond the model's classes) leaves nothing behind.
     """
-    pruning, seed = spec.pruning, spec.train.seed
-    shape, classes = data.input_shape, data.num_classes
-    steps_per_epoch = pipeline.steps_per_epoch(len(data.x_train), spec.train.batch_size)
-    prune_step = 0 if pruning.prune_at == INIT else Duration.parse(pruning.prune_at).to_steps(steps_per_epoch)
-    pruning_data = corrupted(data, spec.corrupt, seed)
-    train_data = pruning_data if pruning.is_dense else data
-    start_weights = rewind.load(spec.start_from)[0] if spec.start_from else None
-
-    def base_model():
-        model = models.build(spec.model, shape, classes, seed=seed)
-        if start_weights is not None:
-            rewind.restore(model, start_weights)
-        return model
-
-    init_masks = None
-    if pruning.mask_file or (pruning.prunes_by_criterion and prune_step == 0):
-        ticket = wrap(base_model(), pruning.policy)
-        if pruning.mask_file:
-            init_masks = mask_files.load(pruning.mask_file)
-        else:
-            if spec.score_from:
-                rewind.restore(ticket, rewind.load(spec.score_from)[0])
-            within = mask_files.load(spec.within_masks) if spec.within_masks else None
-            logging.info("pruning: %s, %s budget, sparsity %.4f%s", pruning.method, pruning.budget,
-                         pruning.sparsity, " (inverted scores)" if pruning.invert else "")
-            init_masks = pruning.pruner(seed).masks(ticket, data=scoring_data(pruning_data, spec), within=within)
-        assign_masks(ticket, init_masks)  # checks that the masks fit the model
-
+    run = Run(spec, data)
+    model = loop.build_in_scope(lambda: build_model(run), strategy)
+    callbacks = check_callbacks(run, model)
+    masks = spec.masks.initial_masks(run, model)
+    if masks is not None:
+        assign_masks(model, masks)  # checks that the masks fit the model
     run_dir.claim(spec.identity())
+    if not spec.dense:
+        callbacks = [tfmot.sparsity.keras.UpdatePruningStep()] + spec.masks.callbacks(run) + callbacks
+    callbacks += output_callbacks(run, run_dir, chief)
+    model, results = loop.train(model, run.train_data, spec.train, run_dir, strategy, callbacks=callbacks,
+                                initial_step=spec.start.step)
+    return finish(run, model, results, run_dir, chief)
 
-    def build():
-        model = base_model()
-        if pruning.is_dense:
-            return model
-        model = wrap(model, pruning.policy)
-        if init_masks is not None:
-            assign_masks(model, init_masks)
-        return model
 
-    callbacks = []
-    if spec.capture_at:
-        capture_step = Duration.parse(spec.capture_at).to_steps(steps_per_epoch)
-        callbacks.append(rewind.CaptureWeights(capture_step, run_dir.file("rewind.npz"), enabled=chief))
-    if not pruning.is_dense:
-        callbacks.append(tfmot.sparsity.keras.UpdatePruningStep())
-        if init_masks is None:
-            pruner = pruning.pruner(seed)
-
-            def prune_now(model):
-                logging.info("pruning at step %d: %s, %s budget", prune_step, pruning.method, pruning.budget)
-                assign_masks(model, pruner.masks(model, data=scoring_data(pruning_data, spec)))
-
-            callbacks.append(PruneAtStep(prune_step, prune_now))
-        if spec.mask_check != "none":
-            callbacks.append(_mask_check(spec, shape, classes, base_model()))
-
-    model, results = loop.train(build, train_data, spec.train, run_dir, strategy, callbacks=callbacks,
-                                initial_step=spec.start_step)
-    if not pruning.is_dense:
-        results["sparsity_report"] = sparsity_report(model)
-        results["density"] = totals(results["sparsity_report"])["density"]
+def finish(run: Run, model, results: dict, run_dir: RunDir, chief: bool = True) -> dict:
+    """Adds the sparsity report, writes the masks and weights later stages read, then `results.json`."""
+    if not run.spec.dense:
+        rows = sparsity_report(model)
+        results["sparsity_report"] = rows
+        results["density"] = totals(rows)["density"]
         if chief:
-            save_masks(run_dir, model, results["sparsity_report"])
-    if chief and spec.save_weights:
-        rewind.save(rewind.snapshot(model), run_dir.file("final_weights.npz"), results["steps"])
+            save_mask_file(current_masks(model), run_dir.file(run_files.MASKS))
+            write_json(run_dir.file(run_files.SPARSITY_JSON), rows)
+            write_atomic(run_dir.file(run_files.SPARSITY_MD), format_report(rows) + "\n")
+    if chief and run.spec.outputs.save_weights:
+        rewind.save(rewind.snapshot(model), run_dir.file(run_files.FINAL_WEIGHTS), results["steps"])
     if chief:
         run_dir.finish(results)
     return results

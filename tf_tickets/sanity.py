@@ -6,29 +6,29 @@ weight shuffling, reinitialisation, score inversion) over several seeds, then wr
 and killed ones resume. Past one machine: `--print_commands` prints one command per run, wave by
 wave, for a scheduler (a SLURM job array, say); `--gather` then builds the table from the run dirs.
 """
-import dataclasses
 import os
 import shlex
 import sys
 
 from absl import flags, logging
 
-from tf_tickets import cli, files, procedures, reporting, runner
+from tf_tickets import checks, cli, files, harness, procedures, reporting, runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
-from tf_tickets.procedures.base import PROCEDURES, Settings, check_method
+from tf_tickets.procedures.base import Settings
 from tf_tickets.pruning import flags as pruning_flags
-from tf_tickets.pruning.config import parse_method_budget
-from tf_tickets.train import load_data, spec_from_flags
-from tf_tickets.training import distribution
+from tf_tickets.pruning.config import DENSE, parse_method_budget
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.run_dir import RunDir
 
+PROCEDURE = flags.DEFINE_string("procedure", None, "The procedure to check: at_init (with --criterion), or a "
+                                "partially-trained one: " + ", ".join(procedures.PROCEDURES.names())
+                                + " (default: --method).")
 METHODS = flags.DEFINE_list("methods", None, "Several methods in one report, method[@budget] each (e.g. "
                             "random@smart_ratio,snip@global); checks that do not apply to one are reported, not run.")
 SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "Seeds: each check runs once per seed.")
-CHECKS = flags.DEFINE_list("checks", None, "Checks to run (default: all that apply to the method): "
-                           + ", ".join(procedures.CHECKS) + ".")
+CHECKS = flags.DEFINE_list("checks", None, "Checks to run (default: the paper's checks that apply to the method): "
+                           + ", ".join(checks.names()) + ".")
 REWIND_TO = flags.DEFINE_string("rewind_to", "0it", "Lottery tickets rewind to this step (0it: initialisation).")
 LEVELS = flags.DEFINE_integer("levels", 1, "Lottery tickets: levels of iterative magnitude pruning.")
 FINETUNE_STEPS = flags.DEFINE_string("finetune_steps", "10ep", "Fine-tuning: how long, at the final learning rate.")
@@ -36,33 +36,25 @@ PRINT_COMMANDS = flags.DEFINE_boolean("print_commands", False, "Print one comman
 STAGE = flags.DEFINE_string("stage", None, "Run only this run of the grid (as printed by --print_commands).")
 GATHER = flags.DEFINE_boolean("gather", False, "Only build the table from finished runs.")
 
-CHECK_LABELS = {"random_labels": "random labels", "random_pixels": "random pixels", "half_data": "half dataset",
-                "rearrange": "layerwise rearrange", "shuffle": "weight shuffling", "reinit": "reinitialisation",
-                "invert": "score inversion"}
-
 
 def build_grid(method=None, budget=None, several=False):
-    """The grid of one method (--method, or `method`/`budget` from --methods)."""
-    method = method or pruning_flags.METHOD.value
-    if method == "dense" or pruning_flags.MASK_FILE.value:
+    """The grid of one method (--procedure/--criterion/--method, or `method`/`budget` from --methods)."""
+    method = method or procedures.resolve(pruning_flags.METHOD.value, PROCEDURE.value, pruning_flags.CRITERION.value)
+    if method == DENSE or pruning_flags.MASK_FILE.value:
         raise TicketsError("set --method to the pruning method to check (a criterion such as snip, or lottery, "
                            "lr_rewinding, hybrid, ...)")
-    check_method(method)
-    # A partially-trained procedure prunes trained weights by its own criterion; the base config
-    # carries the shared budget, policy and options.
-    pruning = pruning_flags.pruning_config("magnitude" if method in PROCEDURES else method)
-    if budget:
-        pruning = dataclasses.replace(pruning, budget=budget)
-    base = spec_from_flags(pruning)
+    procedures.base.check_method(method)
+    # The base run carries the shared budget, policy and options; each procedure sets its criterion.
+    base = harness.spec_from_flags(DENSE if method in procedures.PROCEDURES else method, budget)
     try:
         seeds = [int(s) for s in SEEDS.value]
     except ValueError:
         raise TicketsError(f"--seeds must be integers, got {','.join(SEEDS.value)}") from None
     settings = Settings(base, rewind_to=REWIND_TO.value, levels=LEVELS.value, finetune_steps=FINETUNE_STEPS.value)
     procedure = procedures.make(method, settings)
-    checks = CHECKS.value if CHECKS.value is not None else procedure.applicable_checks()
+    chosen = CHECKS.value if CHECKS.value is not None else procedure.applicable_checks()
     root = train_flags.RUN_DIR.value or f"runs/sanity-{base.model}-{base.dataset}"
-    grid = procedures.Grid(procedure, base.pruning.sparsity, seeds, checks, root, skip_inapplicable=several)
+    grid = procedures.Grid(procedure, base.pruning.sparsity, seeds, chosen, root, skip_inapplicable=several)
     grid.base = base
     return grid
 
@@ -70,18 +62,14 @@ def build_grid(method=None, budget=None, several=False):
 def build_grids():
     if not METHODS.value:
         return [build_grid()]
-    grids = []
-    for entry in METHODS.value:
-        method, budget = parse_method_budget(entry)
-        grids.append(build_grid(method, budget, several=True))
-    return grids
+    return [build_grid(*parse_method_budget(entry), several=True) for entry in METHODS.value]
 
 
 def print_commands(grids) -> None:
     root = grids[0].root
     names = "-".join(g.procedure.name for g in grids)
     flagfile = os.path.join(root, f"grid-{names}-sparsity{grids[0].sparsity:g}.cfg")
-    settings = cli.as_flagfile(train_flags, pruning_flags, sys.modules[__name__])
+    settings = harness.flagfile(sys.modules[__name__])
     settings = "".join(line + "\n" for line in settings.splitlines()
                        if not line.startswith(("--print_commands", "--noprint_commands", "--stage", "--gather",
                                                "--nogather", "--run_dir")))
@@ -130,8 +118,8 @@ def gather(grid) -> str:
             accuracies.setdefault(check, []).append(results["test_accuracy"])
     if missing:
         raise TicketsError(f"{len(missing)} runs have not finished, e.g. {missing[0]}: run them first")
-    rows = verdicts.rows(accuracies, CHECK_LABELS)
-    rows += [{"check": CHECK_LABELS.get(c, c), "n": 0, "accuracy": "not run", "verdict": grid.procedure.why_not(c)}
+    rows = verdicts.rows(accuracies, checks.label)
+    rows += [{"check": checks.label(c), "n": 0, "accuracy": "not run", "verdict": grid.procedure.why_not(c)}
              for c in grid.skipped]
     if grid.pretrain:
         dense = [RunDir(grid.path(s.name)).results()["test_accuracy"] for s in grid.pretrain.values()]
@@ -164,10 +152,8 @@ def main(argv):
             if not stages:
                 raise TicketsError(f"no run {STAGE.value!r} in this grid; see --print_commands")
         base = grids[0].base
-        distribution.split_cpu(train_flags.LOGICAL_CPUS.value)
-        distribution.set_precision(base.mixed_precision)
-        strategy = distribution.make_strategy(train_flags.DISTRIBUTION.value)
-        data = load_data(base)
+        strategy, _ = harness.devices(base)
+        data = harness.load_data(base)
         for number, stage in enumerate(stages, start=1):
             logging.info("[%d/%d] %s", number, len(stages), stage.name)
             run_stage(grids[0], stage, data, strategy)

@@ -6,37 +6,15 @@ the same command resumes a killed run, and does nothing for a finished one.
 """
 from absl import logging
 
-from tf_tickets import cli, data, files, models, runner
-from tf_tickets.data import corrupt
-from tf_tickets.errors import TicketsError
+from tf_tickets import cli, files, harness, run_files, runner
 from tf_tickets.pruning import format_report
-from tf_tickets.pruning import flags as pruning_flags
 from tf_tickets.training import distribution
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.run_dir import RunDir
 
-F = train_flags
-
-
-def spec_from_flags(pruning=None) -> runner.RunSpec:
-    """The run the flags describe (`pruning` replaces the pruning flags' config when given)."""
-    models.MODELS.lookup(F.MODEL.value)
-    if not 0 < F.TRAIN_FRACTION.value <= 1:
-        raise TicketsError(f"--train_fraction must be in (0, 1], got {F.TRAIN_FRACTION.value}")
-    return runner.RunSpec(model=F.MODEL.value, dataset=F.DATASET.value, train=train_flags.train_config(),
-                          pruning=pruning or pruning_flags.pruning_config(), train_fraction=F.TRAIN_FRACTION.value,
-                          mixed_precision=F.MIXED_PRECISION.value)
-
-
-def load_data(spec: runner.RunSpec):
-    dataset = data.load(spec.dataset, F.DATA_DIR.value)
-    if spec.train_fraction < 1:
-        dataset = corrupt.subsample(dataset, spec.train_fraction, seed=spec.train.seed)
-    return dataset
-
 
 def main(argv):
-    spec = spec_from_flags()
+    spec = harness.spec_from_flags()
     run_dir = RunDir(train_flags.run_dir_path())
     run_dir.check(spec.identity())
     if run_dir.is_finished():
@@ -44,16 +22,14 @@ def main(argv):
         print_results(run_dir.results(), run_dir)
         return 0
 
-    distribution.split_cpu(F.LOGICAL_CPUS.value)
-    policy = distribution.set_precision(spec.mixed_precision)
-    strategy = distribution.make_strategy(F.DISTRIBUTION.value)
-    dataset = load_data(spec)
+    strategy, policy = harness.devices(spec)
+    dataset = harness.load_data(spec)
     logging.info("training %s on %s (%d examples, policy %s, %d replicas) in %s", spec.model, dataset.name,
                  len(dataset.x_train), policy, strategy.num_replicas_in_sync, run_dir.path)
     chief = distribution.is_chief(strategy)
     results = runner.execute(spec, dataset, run_dir, strategy, chief)
     if chief:
-        files.write_atomic(run_dir.file("flags.txt"), cli.as_flagfile(train_flags, pruning_flags))
+        files.write_atomic(run_dir.file(run_files.FLAGS), harness.flagfile())
     print_results(results, run_dir)
     return 0
 

@@ -1,7 +1,7 @@
 """Per-layer keep counts for a pruning target ("budgets"): global, layerwise, smart_ratio, erk, custom.
 
 Pure numpy: a budget sees each prunable kernel as a `LayerInfo` (name, shape, kind) in forward order
-(METHODS.md "Layer order"; the last one is the classifier when it is Dense), so it can be tested and
+(docs/methods.md "Layer order"; the last one is the classifier when it is Dense), so it can be tested and
 reported on without TensorFlow.
 
     budget = make("smart_ratio", linear_keep_ratio=0.3)

@@ -52,7 +52,7 @@ class LayerInfo:
 
 
 def has_classifier(layers: Sequence[LayerInfo]) -> bool:
-    """The last layer is the classifier when it is Dense (METHODS.md "Layer order")."""
+    """The last layer is the classifier when it is Dense (docs/methods.md "Layer order")."""
     return layers[-1].kind == "dense"
 
 

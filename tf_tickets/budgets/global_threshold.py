@@ -4,7 +4,7 @@ Keeps the int(N_total * density) highest scores across all layers. Scores equal 
 kept in flat order (layer order, then row-major within a layer), so the total is exact and the counts
 are deterministic. np.partition finds the threshold in linear time (no full sort of ~20M scores).
 
-`keep_classifier_dense=True` is Su et al.'s one-shot lottery ticket (METHODS.md "Lottery tickets"):
+`keep_classifier_dense=True` is Su et al.'s one-shot lottery ticket (docs/methods.md "Lottery tickets and rewinding"):
 the final Dense keeps every weight and the threshold runs over the other layers with what is left.
 """
 from typing import List, Sequence

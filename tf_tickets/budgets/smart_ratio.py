@@ -1,6 +1,6 @@
 """`smart_ratio`: Su et al.'s (2020) data-free layer-wise densities for random and hybrid tickets.
 
-Follows METHODS.md "Smart ratio" step by step, as the reference code does it:
+Follows docs/methods.md "Smart ratio" step by step, as the reference code does it:
   1. layers l = 1..L in forward order, classifier included in L; raw score s_l = (L-l+1)^2 + (L-l+1)
      (ablations via `schedule`);
   2. VGG-style nets (no residual connections) divide by l^2 (`vgg_factor`);
@@ -35,7 +35,7 @@ SCHEDULES = {
 
 
 def overflow(densities: List[float], sizes: List[int]) -> List[float]:
-    """Step 5 of METHODS.md, exactly as the reference's loop (including its early stop)."""
+    """Step 5 of docs/methods.md "Smart ratio", exactly as the reference's loop (including its early stop)."""
     out = list(densities)
     carry = 0
     for i, (d, n) in enumerate(zip(out, sizes)):

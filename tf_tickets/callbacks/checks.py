@@ -11,7 +11,7 @@ They act once, at the first step of a run (`AtFirstStep`).
 import numpy as np
 
 from tf_tickets.callbacks.rewind import AtFirstStep, RewindWeights, restore
-from tf_tickets.pruning.wrapping import apply_masks, targets
+from tf_tickets.pruning.carrier import apply_masks, targets
 
 
 def rearrange_masks(model, seed: int, weights=None) -> None:

@@ -7,20 +7,21 @@ import os
 import time
 
 from tf_tickets.backend import keras
-from tf_tickets import files as run_files
+from tf_tickets import files
+from tf_tickets.run_files import METRICS_CSV, METRICS_JSON
 
 
 class MetricsLog(keras.callbacks.Callback):
     def __init__(self, directory: str, learning_rate=None, enabled: bool = True):
         super().__init__()
-        self._json = os.path.join(directory, "metrics.json")
-        self._csv = os.path.join(directory, "metrics.csv")
+        self._json = os.path.join(directory, METRICS_JSON)
+        self._csv = os.path.join(directory, METRICS_CSV)
         self._learning_rate = learning_rate
         self._enabled = enabled
         self.rows = []
 
     def on_train_begin(self, logs=None):
-        self.rows = run_files.read_json(self._json) or []
+        self.rows = files.read_json(self._json) or []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.time()
@@ -36,5 +37,5 @@ class MetricsLog(keras.callbacks.Callback):
             row[key] = value if math.isfinite(value) else str(value)
         self.rows = [r for r in self.rows if r["epoch"] < epoch + 1] + [row]
         if self._enabled:
-            run_files.write_json(self._json, self.rows)
-            run_files.write_csv(self._csv, self.rows)
+            files.write_json(self._json, self.rows)
+            files.write_csv(self._csv, self.rows)

@@ -1,9 +1,7 @@
 """Rewinding: capture a model's weights at a step of training, and set surviving weights back to them.
 
-A snapshot is {"<layer>/<weight>": array} over the weights of the (inner, unwrapped) layers, so that
-it fits a dense model and the same model carrying TF-MOT masks alike; masks, thresholds and pruning
-steps are never part of it (setting a wrapped model's weights wholesale would overwrite the masks).
-Snapshots are `.npz` files, read without pickle.
+A snapshot (`snapshot`, `restore`: `tf_tickets.pruning.weights`) is {"<layer>/<weight>": array} over
+the model's own weights, masks never included; snapshots are `.npz` files, read without pickle.
 """
 import io
 import os
@@ -15,35 +13,9 @@ from tf_tickets.backend import keras
 from tf_tickets.callbacks.step_counter import StepCounter
 from tf_tickets.errors import TicketsError
 from tf_tickets.files import write_atomic_bytes
-from tf_tickets.pruning.wrapping import apply_masks, is_wrapped
+from tf_tickets.pruning.weights import restore, snapshot  # noqa: F401  (part of this module's API)
 
 STEP_KEY = "__step__"
-
-
-def _inner_layers(model):
-    for layer in model.layers:
-        yield layer.layer if is_wrapped(layer) else layer
-
-
-def _key(layer, weight) -> str:
-    return f"{layer.name}/{weight.name.split('/')[-1].split(':')[0]}"
-
-
-def snapshot(model) -> Dict[str, np.ndarray]:
-    return {_key(layer, w): w.numpy() for layer in _inner_layers(model) for w in layer.weights}
-
-
-def restore(model, weights: Dict[str, np.ndarray]) -> None:
-    """Sets every weight named in the snapshot, then re-applies masks (pruned weights stay 0)."""
-    variables = {_key(layer, w): w for layer in _inner_layers(model) for w in layer.weights}
-    missing = sorted(set(variables) - set(weights))
-    if missing:
-        raise TicketsError(f"the rewind point does not fit the model: no value for {', '.join(missing[:4])}")
-    for key, variable in variables.items():
-        if tuple(weights[key].shape) != tuple(variable.shape):
-            raise TicketsError(f"the rewind point does not fit the model: {key} has shape {weights[key].shape}")
-        variable.assign(weights[key])
-    apply_masks(model)
 
 
 def save(weights: Dict[str, np.ndarray], path: str, step: int) -> None:

@@ -1,6 +1,6 @@
 """Pruning criteria: per-weight importance scores, higher = kept first.
 
-random, magnitude, snip, grasp, synflow, obd, magnitude_gradient (METHODS.md). A criterion sees a
+random, magnitude, snip, grasp, synflow, obd, magnitude_gradient (docs/methods.md). A criterion sees a
 private plain copy of the model and the variables to score, and knows nothing of budgets or training:
 
     criterion = make("snip", iterations=1)

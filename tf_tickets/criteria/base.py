@@ -42,6 +42,7 @@ class Criterion(WithOptions, abc.ABC):
 
     kind = "criterion"
     needs_data = False
+    random_order = False  # True: its ranking carries no information (inverting it is just another draw)
     rounds = 1
 
     def __init__(self, **options):

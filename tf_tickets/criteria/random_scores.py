@@ -11,6 +11,7 @@ class RandomScores(Criterion):
     `seed`), so a layer's scores depend only on the seed and its position. Masked weights score 0."""
 
     name = "random"
+    random_order = True
 
     def score(self, model, weights, batch=None, masks=None, seed=0):
         scores = super().score(model, weights, batch=batch, masks=masks, seed=seed)

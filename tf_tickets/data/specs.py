@@ -1,7 +1,7 @@
 """What is known about each data set before reading a byte: classes, shape, normalisation, where to get it.
 
 The normalisation constants and augmentation are those of the reference training set-up
-(Su et al.; METHODS.md "Training set-up"), so a run here matches a run there.
+(Su et al.; docs/methods.md "Training set-up"), so a run here matches a run there.
 """
 import dataclasses
 from typing import NamedTuple, Optional, Tuple

@@ -21,7 +21,8 @@ def image_shape(input_shape: Sequence[int], name: str, min_side: int = 1) -> Tup
 
 
 def classifier(x, num_classes: int, kernel_initializer):
-    """The final Dense, named so that budgets can find it, and float32 so logits stay float32 under
-    a mixed-precision policy."""
+    """The final Dense, named "classifier" (budgets, policies and GraSP find it by position, the last
+    Dense of the prunable layers, never by name), and float32 so logits stay float32 under a
+    mixed-precision policy."""
     return keras.layers.Dense(num_classes, kernel_initializer=kernel_initializer, bias_initializer="zeros",
                               dtype="float32", name=CLASSIFIER)(x)

@@ -21,7 +21,7 @@ def _bn(name):
 
 def _block(x, filters, strides, name, seeds):
     """conv-BN-ReLU-conv-BN plus shortcut, then ReLU. The projection is created after conv2 and fed to
-    Add second, so that Keras's layer order (METHODS.md "Layer order") puts it right after conv2."""
+    Add second, so that Keras's layer order (docs/methods.md "Layer order") puts it right after conv2."""
     y = _conv(filters, 3, strides, f"{name}_conv1", seeds)(x)
     y = keras.layers.ReLU(name=f"{name}_relu1")(_bn(f"{name}_bn1")(y))
     y = _bn(f"{name}_bn2")(_conv(filters, 3, 1, f"{name}_conv2", seeds)(y))

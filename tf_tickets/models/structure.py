@@ -28,7 +28,7 @@ def _flat_layers(model: keras.Model) -> List[keras.layers.Layer]:
     """model.layers with nested models expanded in place. For a Functional model, Keras orders
     layers by graph depth (inputs first), ties in the order the graph is walked back from the outputs
     (first input of an Add first); this is forward order, and for our ResNets it puts a block's
-    projection shortcut right after its second conv (METHODS.md "Layer order")."""
+    projection shortcut right after its second conv (docs/methods.md "Layer order")."""
     out = []
     for layer in model.layers:
         inner = _unwrap(layer)

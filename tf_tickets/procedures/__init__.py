@@ -3,10 +3,11 @@
 A procedure turns (sparsity, seed, check) into the runs that make the ticket: a ticket found at
 initialisation is one run; a partially-trained ticket (lottery tickets, learning-rate rewinding,
 fine-tuning, OBD, hybrid tickets) first trains the dense network (a `pretrain` run, shared by every
-procedure and sparsity of the same seed and data), then prunes and retrains.
+procedure and sparsity of the same seed and data), then prunes and retrains. The checks themselves
+are in `tf_tickets.checks`.
 """
 from tf_tickets.procedures import after_training  # noqa: F401  (registers the partially-trained procedures)
-from tf_tickets.procedures.base import CHECKS, DATA_CHECKS, PROCEDURES, Procedure, Settings, Stage, make
+from tf_tickets.procedures.base import AT_INIT, PROCEDURES, Procedure, Settings, Stage, make, resolve
 from tf_tickets.procedures.grid import Grid
 
-__all__ = ["CHECKS", "DATA_CHECKS", "PROCEDURES", "Grid", "Procedure", "Settings", "Stage", "make"]
+__all__ = ["AT_INIT", "PROCEDURES", "Grid", "Procedure", "Settings", "Stage", "make", "resolve"]

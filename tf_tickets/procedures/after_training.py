@@ -5,39 +5,40 @@ checks corrupt its training data (it is the data that the pruning step sees), an
 retrains on clean data. Mask checks and score inversion act on the final ticket.
 """
 import dataclasses
-import os
 
-from tf_tickets.durations import Duration
+from tf_tickets import checks
 from tf_tickets.errors import TicketsError
-from tf_tickets.procedures.base import DATA_CHECKS, PROCEDURES, Procedure, Stage
+from tf_tickets.procedures.base import PROCEDURES, Procedure, Stage
 from tf_tickets.pruning.config import PruningConfig
+from tf_tickets.run_files import FINAL_WEIGHTS, MASKS, REWIND_POINT
+from tf_tickets.runs import FromCriterion, NoMasks, Outputs, Ref, Start
 
-FINAL_WEIGHTS = "final_weights.npz"
-REWIND_POINT = "rewind.npz"
+
+def data_check(check):
+    return check if check and checks.get(check).acts_on == checks.DATA else None
 
 
 class AfterTraining(Procedure):
-    method = "magnitude"  # the criterion applied to the trained weights
+    criterion = "magnitude"  # ranks the trained weights
     budget = None  # None: the settings' budget (global by default)
 
     def pretrain(self, seed: int, check) -> Stage:
-        corrupt = self._data_check(check)
+        corrupt = data_check(check)
         spec = dataclasses.replace(self.settings.base, train=self._train(seed), pruning=PruningConfig(),
-                                   corrupt=corrupt, capture_at=self.settings.rewind_to, save_weights=True)
-        return Stage(f"pretrain/{corrupt if corrupt != 'none' else 'clean'}/seed{seed}", spec)
+                                   masks=NoMasks(), start=Start(), check=corrupt,
+                                   outputs=Outputs(capture_at=self.settings.rewind_to, save_weights=True))
+        return Stage(f"pretrain/{corrupt or 'clean'}/seed{seed}", spec)
 
-    def ticket_spec(self, sparsity, seed, check, pretrain: Stage, **changes):
-        pruning = self._pruning(self.method, sparsity, check,
-                                **({"budget": self.budget} if self.budget else {}))
-        return dataclasses.replace(self.settings.base, train=self._train(seed), pruning=pruning,
-                                   corrupt=self._data_check(check), mask_check=self._mask_check(check),
-                                   **changes)
+    def ticket_spec(self, sparsity, seed, check, masks: FromCriterion, start: Start = Start(), **changes):
+        pruning = self._pruning(self.criterion, sparsity, **({"budget": self.budget} if self.budget else {}))
+        return dataclasses.replace(self.settings.base, train=self._train(seed), pruning=pruning, masks=masks,
+                                   start=start, check=check, **changes)
 
     def stages(self, sparsity, seed, check):
         pretrain = self.pretrain(seed, check)
-        trained = os.path.join("{root}", pretrain.name, FINAL_WEIGHTS)
-        spec = self.ticket_spec(sparsity, seed, check, pretrain, start_from=trained, score_from=trained)
-        return [pretrain, Stage(self.cell(sparsity, seed, check), self.retrain(spec), after=(pretrain.name,))]
+        trained = Ref(pretrain.name, FINAL_WEIGHTS)
+        spec = self.ticket_spec(sparsity, seed, check, FromCriterion(score_from=trained), Start(weights=trained))
+        return [pretrain, Stage(self.cell(sparsity, seed, check), self.retrain(spec))]
 
     def retrain(self, spec):
         """Learning-rate rewinding: the trained weights, the schedule again from its start."""
@@ -62,7 +63,7 @@ class HybridTickets(AfterTraining):
 @PROCEDURES.register("obd")
 class OptimalBrainDamage(AfterTraining):
     name = "obd"
-    method = "obd"
+    criterion = "obd"
     description = "OBD: 0.5*H_ii*w^2 (empirical Fisher) on trained weights, global, learning-rate rewinding"
 
 
@@ -94,28 +95,28 @@ class LotteryTickets(AfterTraining):
             raise TicketsError(f"--levels must be >= 1, got {levels}")
         return [1 - (1 - sparsity) ** (k / levels) for k in range(1, levels + 1)]
 
+    def rewind_point(self, pretrain: Stage) -> Start:
+        rewind_to = self.settings.rewind_to
+        if rewind_to.unit == "ep":
+            raise TicketsError("--rewind_to is given in iterations for lottery tickets, e.g. 0it or 500it")
+        return Start(weights=Ref(pretrain.name, REWIND_POINT), step=rewind_to.amount)
+
     def stages(self, sparsity, seed, check):
         pretrain = self.pretrain(seed, check)
-        rewind_step = Duration.parse(self.settings.rewind_to)
-        if rewind_step.unit == "ep":
-            raise TicketsError("--rewind_to is given in iterations for lottery tickets, e.g. 0it or 500it")
+        start = self.rewind_point(pretrain)
         stages, previous = [pretrain], None
         levels = self.level_sparsities(sparsity)
         for k, level_sparsity in enumerate(levels, start=1):
             last = k == len(levels)
             scored = previous.name if previous else pretrain.name
-            level_check = check if last else (check if check in DATA_CHECKS else None)
-            spec = self.ticket_spec(
-                level_sparsity, seed, level_check, pretrain,
-                start_from=os.path.join("{root}", pretrain.name, REWIND_POINT), start_step=rewind_step.amount,
-                score_from=os.path.join("{root}", scored, FINAL_WEIGHTS),
-                within_masks=os.path.join("{root}", previous.name, "masks.npz") if previous else None,
-                save_weights=not last)
+            masks = FromCriterion(score_from=Ref(scored, FINAL_WEIGHTS),
+                                  within=Ref(previous.name, MASKS) if previous else None)
+            spec = self.ticket_spec(level_sparsity, seed, check if last else data_check(check), masks, start,
+                                    outputs=Outputs(save_weights=not last))
             name = self.cell(sparsity, seed, check) if last else \
-                f"{self.name}/levels{len(levels)}/sparsity{sparsity:g}/{self._data_check(check)}/seed{seed}/level{k}"
-            stage = Stage(name, spec, after=(pretrain.name,) + ((previous.name,) if previous else ()))
-            stages.append(stage)
-            previous = stage
+                f"{self.name}/levels{len(levels)}/sparsity{sparsity:g}/{data_check(check) or 'none'}/seed{seed}/level{k}"
+            previous = Stage(name, spec)
+            stages.append(previous)
         return stages
 
 
@@ -131,9 +132,10 @@ class OneShotLotteryTickets(LotteryTickets):
     def level_sparsities(self, sparsity):
         return [sparsity]
 
-    def ticket_spec(self, sparsity, seed, check, pretrain, **changes):
-        spec = super().ticket_spec(sparsity, seed, check, pretrain, **changes)
-        pruning = dataclasses.replace(spec.pruning, budget="global",
-                                      budget_options=(("keep_classifier_dense", True),))
-        # The seeded initialisation is the pretrain run's own (same seed): no snapshot needed.
-        return dataclasses.replace(spec, pruning=pruning, start_from=None, start_step=0)
+    def rewind_point(self, pretrain):
+        return Start()  # the seeded initialisation is the pretrain run's own (same seed): no snapshot needed
+
+    def ticket_spec(self, sparsity, seed, check, masks, start=Start(), **changes):
+        spec = super().ticket_spec(sparsity, seed, check, masks, start, **changes)
+        pruning = dataclasses.replace(spec.pruning, budget="global", budget_options=(("keep_classifier_dense", True),))
+        return dataclasses.replace(spec, pruning=pruning)

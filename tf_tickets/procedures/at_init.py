@@ -4,31 +4,23 @@ Data checks corrupt the batch the criterion scores; the ticket then trains on cl
 """
 import dataclasses
 
-from tf_tickets import criteria
-from tf_tickets.procedures.base import CHECKS, DATA_CHECKS, Procedure, Stage
+from tf_tickets import checks, criteria
+from tf_tickets.procedures.base import Procedure, Stage
+from tf_tickets.runs import FromCriterion
 
 
 class AtInit(Procedure):
-    def __init__(self, settings, method: str):
+    def __init__(self, settings, criterion: str):
         super().__init__(settings)
-        self.name = method
-        self.description = f"{method} at initialisation, {settings.base.pruning.budget} budget"
+        self.name = criterion
+        self.description = f"{criterion} at initialisation, {settings.base.pruning.budget} budget"
 
-    def applicable_checks(self):
-        checks = CHECKS
-        if not criteria.make(self.name).needs_data:
-            checks = tuple(c for c in checks if c not in DATA_CHECKS)
-        if self.name == "random":  # random scores: inverting them gives just another random ticket
-            checks = tuple(c for c in checks if c != "invert")
-        return checks
-
-    def why_not(self, check):
-        if check in DATA_CHECKS:
-            return "does not (it uses no data)"
-        return "n/a (its scores are random)"
+    def uses(self):
+        criterion = criteria.CRITERIA.get(self.name)
+        return frozenset([checks.MASKS] + ([checks.DATA] if criterion.needs_data else [])
+                         + ([] if criterion.random_order else [checks.SCORES]))
 
     def stages(self, sparsity, seed, check):
-        spec = dataclasses.replace(self.settings.base, train=self._train(seed),
-                                   pruning=self._pruning(self.name, sparsity, check),
-                                   corrupt=self._data_check(check), mask_check=self._mask_check(check))
+        spec = dataclasses.replace(self.settings.base, train=self._train(seed), pruning=self._pruning(self.name, sparsity),
+                                   masks=FromCriterion(), check=check)
         return [Stage(self.cell(sparsity, seed, check), spec)]

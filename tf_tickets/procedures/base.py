@@ -1,37 +1,48 @@
-"""Procedures by name: at-initialisation tickets for any criterion, and the partially-trained ones."""
+"""Procedures by name: tickets at initialisation for any criterion, and the partially-trained ones.
+
+A procedure turns (sparsity, seed, check) into the runs (`Stage`s) that make the ticket. A stage
+reads earlier stages' files through `Ref`s, so the order in which stages run follows from their specs.
+"""
 import dataclasses
-from typing import List, Optional, Tuple
+from typing import FrozenSet, List, Optional, Tuple
 
-from tf_tickets import criteria
+from tf_tickets import checks, criteria
+from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning.config import PruningConfig
+from tf_tickets.pruning.config import DENSE
 from tf_tickets.registry import Registry
-from tf_tickets.runner import RunSpec
-
-DATA_CHECKS = ("random_labels", "random_pixels", "half_data")
-MASK_CHECKS = ("rearrange", "shuffle", "reinit", "invert")
-CHECKS = DATA_CHECKS + MASK_CHECKS
+from tf_tickets.runs import RunSpec
 
 PROCEDURES = Registry("procedure")
+AT_INIT = "at_init"  # the procedure of a criterion pruned at initialisation
 
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
-    """One run of a procedure: its directory (relative to the grid's root) and what must finish first."""
+    """One run of a procedure: its directory (relative to the grid's root) and its spec."""
 
     name: str
     spec: RunSpec
-    after: Tuple[str, ...] = ()
+
+    @property
+    def after(self) -> Tuple[str, ...]:
+        """The stages whose files this one reads (they must finish first), each once, in order."""
+        names = [ref.stage for ref in self.spec.refs() if ref.stage is not None]
+        return tuple(dict.fromkeys(names))
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """What every procedure shares: the base run, and the partially-trained tickets' knobs."""
 
-    base: RunSpec  # model, data, training; its pruning gives the default budget, policy, options
-    rewind_to: str = "0it"  # lottery tickets rewind here (0it: initialisation; 500it: late rewinding)
+    base: RunSpec  # model, data, training; its pruning gives the budget, policy and options
+    rewind_to: Duration = "0it"  # lottery tickets rewind here (0it: initialisation; 500it: late rewinding)
     levels: int = 1  # lottery tickets: levels of iterative magnitude pruning
-    finetune_steps: str = "10ep"  # fine-tuning: how long, at the schedule's final learning rate
+    finetune_steps: Duration = "10ep"  # fine-tuning: how long, at the schedule's final learning rate
+
+    def __post_init__(self):
+        object.__setattr__(self, "rewind_to", Duration.parse(self.rewind_to))
+        object.__setattr__(self, "finetune_steps", Duration.parse(self.finetune_steps))
 
 
 class Procedure:
@@ -41,12 +52,20 @@ class Procedure:
     def __init__(self, settings: Settings):
         self.settings = settings
 
+    def uses(self) -> FrozenSet[str]:
+        """What the procedure's tickets depend on: "data", "masks", "scores" (checks apply accordingly)."""
+        return frozenset((checks.DATA, checks.MASKS, checks.SCORES))
+
     def applicable_checks(self) -> Tuple[str, ...]:
-        return CHECKS
+        """The checks run by default: those that apply to this procedure."""
+        return tuple(n for n in checks.names(default_only=True) if self.applies(n))
+
+    def applies(self, check: str) -> bool:
+        return checks.get(check).applies_to(self.uses())
 
     def why_not(self, check: str) -> str:
         """The verdict for a check that does not apply (and is therefore not run)."""
-        return "n/a"
+        return checks.get(check).when_not
 
     def stages(self, sparsity: float, seed: int, check: Optional[str]) -> List[Stage]:
         raise NotImplementedError
@@ -55,18 +74,8 @@ class Procedure:
     def _train(self, seed: int, **changes):
         return dataclasses.replace(self.settings.base.train, seed=seed, **changes)
 
-    def _pruning(self, method: str, sparsity: float, check: Optional[str], **changes) -> PruningConfig:
-        base = self.settings.base.pruning
-        return dataclasses.replace(base, method=method, sparsity=sparsity, mask_file=None, prune_at="init",
-                                   invert=check == "invert", **changes)
-
-    @staticmethod
-    def _data_check(check):
-        return check if check in DATA_CHECKS else "none"
-
-    @staticmethod
-    def _mask_check(check):
-        return check if check in ("rearrange", "shuffle", "reinit") else "none"
+    def _pruning(self, criterion: str, sparsity: float, **changes):
+        return self.settings.base.pruning.with_criterion(criterion, sparsity=sparsity, **changes)
 
     def cell(self, sparsity: float, seed: int, check: Optional[str]) -> str:
         return f"{self.name}/sparsity{sparsity:g}/{check or 'plain'}/seed{seed}"
@@ -79,11 +88,31 @@ def check_method(method: str) -> None:
 
 
 def make(method: str, settings: Settings) -> Procedure:
-    """A partially-trained procedure by name, or, for a criterion name, its ticket at initialisation."""
+    """A partially-trained procedure by name, or, for a criterion's name, its ticket at initialisation."""
     check_method(method)
     if method in PROCEDURES:
-        cls, _ = PROCEDURES.lookup(method)
-        return cls(settings)
+        return PROCEDURES.get(method)(settings)
     from tf_tickets.procedures.at_init import AtInit
 
     return AtInit(settings, method)
+
+
+def resolve(method: Optional[str], procedure: Optional[str], criterion: Optional[str]) -> str:
+    """The procedure or criterion that `--procedure`/`--criterion` (or the older `--method`) name.
+
+    `--procedure=at_init --criterion=snip` and `--method=snip` are the same ticket; a partially-trained
+    procedure ranks trained weights by its own criterion.
+    """
+    if procedure and procedure != AT_INIT:
+        check_method(procedure)
+        if procedure not in PROCEDURES:
+            raise TicketsError(f"--procedure={procedure} is a criterion: use --procedure={AT_INIT} "
+                               f"--criterion={procedure} (or --method={procedure})")
+        if criterion:
+            raise TicketsError(f"{procedure} ranks trained weights by its own criterion; --criterion is for "
+                               f"--procedure={AT_INIT}")
+        return procedure
+    name = criterion or method
+    if procedure == AT_INIT and (name in (None, DENSE) or name in PROCEDURES):
+        raise TicketsError(f"--procedure={AT_INIT} needs --criterion (random, snip, grasp, ...)")
+    return name

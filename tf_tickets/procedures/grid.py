@@ -9,22 +9,23 @@ import dataclasses
 import os
 from typing import Dict, List, Sequence, Tuple
 
+from tf_tickets import checks as check_registry
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures.base import Procedure, Stage
-
-PATH_FIELDS = ("start_from", "score_from", "within_masks")
 
 
 class Grid:
     def __init__(self, procedure: Procedure, sparsity: float, seeds: Sequence[int], checks: Sequence[str],
                  root: str, skip_inapplicable: bool = False):
-        applicable = procedure.applicable_checks()
-        wrong = [c for c in checks if c not in applicable]
+        for check in checks:
+            check_registry.get(check)  # unknown names: a one-line error listing the known checks
+        wrong = [c for c in checks if not procedure.applies(c)]
         if wrong and not skip_inapplicable:
+            applicable = [c for c in check_registry.names() if procedure.applies(c)]
             raise TicketsError(f"check {wrong[0]!r} does not apply to {procedure.name}; applicable: "
                                f"{', '.join(applicable)}")
         self.skipped = tuple(wrong)  # reported with the procedure's reason, not run
-        checks = [c for c in checks if c in applicable]
+        checks = [c for c in checks if procedure.applies(c)]
         if not seeds:
             raise TicketsError("--seeds is empty: give at least one seed (two or more for a verdict)")
         self.procedure, self.sparsity, self.root = procedure, sparsity, os.path.abspath(root)
@@ -42,8 +43,7 @@ class Grid:
                          if f"pretrain/clean/seed{seed}" in self.stages}
 
     def _resolved(self, stage: Stage) -> Stage:
-        changes = {f: getattr(stage.spec, f).format(root=self.root) for f in PATH_FIELDS if getattr(stage.spec, f)}
-        return dataclasses.replace(stage, spec=dataclasses.replace(stage.spec, **changes))
+        return dataclasses.replace(stage, spec=stage.spec.resolved(self.root))
 
     def path(self, name: str) -> str:
         return os.path.join(self.root, name)

@@ -7,7 +7,7 @@ With one seed there is no spread, and the verdict is "n/a (one seed)".
 """
 import math
 import statistics
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 
 def mean_std(values: Sequence[float]):
@@ -27,13 +27,14 @@ def verdict(plain: Sequence[float], checked: Sequence[float], min_drop: float = 
     return {"mean": c_mean, "std": c_std, "drop": drop, "verdict": word}
 
 
-def rows(accuracies: Dict[Optional[str], List[float]], labels: Dict[Optional[str], str]) -> List[Dict]:
-    """One row per check (the method itself first), with mean ± std, drop and verdict."""
+def rows(accuracies: Dict[Optional[str], List[float]], label: Callable[[Optional[str]], str]) -> List[Dict]:
+    """One row per check (the method itself first, under the check None), with mean ± std, drop and
+    verdict; `label(check)` names each row."""
     plain = accuracies[None]
     out = []
     for check, values in accuracies.items():
         mean, std = mean_std(values)
-        row = {"check": labels.get(check, check or "none (the method itself)"), "n": len(values),
+        row = {"check": label(check), "n": len(values),
                "accuracy": f"{100 * mean:.2f} ± {100 * std:.2f}", "mean": mean, "std": std}
         if check is not None:
             v = verdict(plain, values)

@@ -1,59 +1,54 @@
-"""What to prune, how much, and when: checked before anything is written."""
+"""What scores the weights and how many are kept where: checked before anything is written.
+
+Vocabulary: a *criterion* scores weights (snip, magnitude, ...), a *budget* turns a sparsity into
+per-layer keep counts, a *policy* picks the layers that carry masks. When and from which weights masks
+are computed (at initialisation, at a step of training, from a file, ...) is the run's mask source
+(`tf_tickets.runs`); how a ticket is made (lottery tickets, learning-rate rewinding, ...) is a
+*procedure* (`tf_tickets.procedures`).
+"""
 import dataclasses
 from typing import Optional
 
-from tf_tickets.durations import Duration
+from tf_tickets import budgets, criteria
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import policies
 
-DENSE = "dense"
-INIT = "init"
+DENSE = "dense"  # the command line's word for "no criterion, no pruning"
 
 
 @dataclasses.dataclass(frozen=True)
 class PruningConfig:
-    method: str = DENSE  # "dense" (no pruning), a criterion name, or "file" (masks from mask_file)
+    criterion: Optional[str] = None  # None: no criterion chosen (a dense run, or the procedure picks one)
     sparsity: float = 0.9
     budget: str = "global"
     policy: str = "conv_dense"
-    mask_file: Optional[str] = None
-    prune_at: str = INIT  # "init", or a duration of dense training first (e.g. 500it, 2ep)
-    method_options: tuple = ()  # ((key, value), ...)
+    criterion_options: tuple = ()  # ((key, value), ...)
     budget_options: tuple = ()
-    invert: bool = False  # score inversion (a sanity check): keep the lowest-scoring weights
 
     def __post_init__(self):
-        if self.mask_file and self.method not in (DENSE, "file"):
-            raise TicketsError("--mask_file gives the masks: leave --method unset (or set it to file)")
-        if self.method == "file" and not self.mask_file:
-            raise TicketsError("--method=file needs --mask_file")
-        if self.prune_at != INIT:
-            Duration.parse(self.prune_at)
+        if not 0 <= self.sparsity < 1:
+            raise TicketsError(f"sparsity must be in [0, 1), got {self.sparsity}")
+        if self.criterion is not None:
+            criteria.make(self.criterion, **dict(self.criterion_options))
+        budgets.make(self.budget, **dict(self.budget_options))
         policies.POLICIES.lookup(self.policy)
-        if self.prunes_by_criterion:
-            self.pruner(seed=0)  # validates method, budget, sparsity and options
 
-    @property
-    def is_dense(self) -> bool:
-        return self.method == DENSE and not self.mask_file
+    def with_criterion(self, criterion: str, **changes) -> "PruningConfig":
+        return dataclasses.replace(self, criterion=criterion, **changes)
 
-    @property
-    def prunes_by_criterion(self) -> bool:
-        return not self.is_dense and not self.mask_file
-
-    def pruner(self, seed: int):
+    def pruner(self, seed: int, invert: bool = False):
         from tf_tickets.pruning.pruner import Pruner
 
-        return Pruner(self.method, self.sparsity, self.budget, seed, dict(self.method_options),
-                      dict(self.budget_options), invert=self.invert)
+        if self.criterion is None:
+            raise TicketsError("no criterion chosen: set --criterion (or --method)")
+        return Pruner(self.criterion, self.sparsity, self.budget, seed, dict(self.criterion_options),
+                      dict(self.budget_options), invert=invert)
 
     def to_dict(self) -> dict:
-        if self.is_dense:
-            return {"method": DENSE}
-        d = dataclasses.asdict(self)
-        d["method_options"] = dict(self.method_options)
-        d["budget_options"] = dict(self.budget_options)
-        return d
+        """The settings as JSON values, under the names run directories have always used."""
+        return {"method": self.criterion or DENSE, "sparsity": self.sparsity, "budget": self.budget,
+                "policy": self.policy, "method_options": dict(self.criterion_options),
+                "budget_options": dict(self.budget_options)}
 
 
 def parse_method_budget(text: str):

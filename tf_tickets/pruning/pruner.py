@@ -6,8 +6,10 @@ import numpy as np
 
 from tf_tickets import budgets, criteria, models
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import masks as mask_ops
-from tf_tickets.pruning.wrapping import assign_masks, check_model, clone_with_weights, strip, targets, wrap
+from tf_tickets import masks as mask_ops
+from tf_tickets.pruning.carrier import assign_masks, strip, targets, weight_attr
+from tf_tickets.pruning.weights import restore
+from tf_tickets.pruning.wrapping import check_model, clone_with_weights, wrap
 
 
 @dataclasses.dataclass
@@ -18,52 +20,55 @@ class Pruner:
     re-initialised classifier, SynFlow's |w|) leaves the model itself untouched.
     """
 
-    method: str = "magnitude"
+    criterion: str = "magnitude"
     sparsity: float = 0.9
     budget: str = "global"
     seed: int = 0
-    method_options: Optional[dict] = None
+    criterion_options: Optional[dict] = None
     budget_options: Optional[dict] = None
     per_class: int = 10
-    invert: bool = False  # the score-inversion check: keep the lowest-scoring weights instead
+    invert: bool = False  # keep the lowest-scoring weights instead (the score-inversion sanity check)
 
     def __post_init__(self):
         if not 0 <= self.sparsity < 1:
             raise TicketsError(f"sparsity must be in [0, 1), got {self.sparsity}")
-        self.criterion = criteria.make(self.method, **(self.method_options or {}))
+        self.scorer = criteria.make(self.criterion, **(self.criterion_options or {}))
         self.layer_budget = budgets.make(self.budget, **(self.budget_options or {}))
 
     def batch(self, model, data):
         """The class-balanced scoring batch (None for data-free criteria)."""
-        if not self.criterion.needs_data:
+        if not self.scorer.needs_data:
             return None
         if data is None:
-            raise TicketsError(f"{self.method} needs data: pass data=... (a tf.data.Dataset of (x, y) or arrays)")
+            raise TicketsError(f"{self.criterion} needs data: pass data=... (a tf.data.Dataset of (x, y) or arrays)")
         return criteria.class_balanced_batch(data, int(model.output_shape[-1]), self.per_class)
 
-    def masks(self, wrapped, data=None, batch=None, within: Optional[Dict[str, np.ndarray]] = None
-              ) -> Dict[str, np.ndarray]:
-        """Masks for the wrapped model's current weights; with `within` (earlier masks, as in iterative
-        magnitude pruning), only weights those masks kept can be kept."""
+    def masks(self, wrapped, data=None, batch=None, within: Optional[Dict[str, np.ndarray]] = None,
+              weights: Optional[Dict[str, np.ndarray]] = None) -> Dict[str, np.ndarray]:
+        """Masks for the wrapped model's current weights, or for `weights` (a snapshot, e.g. trained
+        weights) when given; with `within` (earlier masks, as in iterative magnitude pruning), only
+        weights those masks kept can be kept. The model itself is not changed."""
         found = targets(wrapped)
-        scoring = clone_with_weights(strip_copy(wrapped))
+        scoring = strip_copy(wrapped)
+        if weights is not None:
+            restore(scoring, weights)
         by_name = {layer.name: layer for layer in scoring.layers}
-        weights = [_same_variable(by_name[t.layer.name], t.attr) for t in found]
+        variables = [_same_variable(by_name[t.layer.name], t.attr) for t in found]
         infos = [budgets.LayerInfo(t.key, tuple(t.weight.shape), t.kind) for t in found]
         residual = models.is_residual(scoring)
         batch = batch if batch is not None else self.batch(wrapped, data)
         density = 1.0 - self.sparsity
         current = None
-        rounds = self.criterion.rounds
+        rounds = self.scorer.rounds
         for step in range(1, rounds + 1):
-            scores = self.criterion.score(scoring, weights, batch=batch, masks=current, seed=self.seed)
+            scores = self.scorer.score(scoring, variables, batch=batch, masks=current, seed=self.seed)
             scores = [np.asarray(s, np.float64) for s in scores]
             if self.invert:
                 scores = [-s for s in scores]
             if within is not None:
                 scores = [np.where(within[t.key] > 0, s, -np.inf) for t, s in zip(found, scores)]
             counts = self.layer_budget.keep_counts(infos, density ** (step / rounds), scores, residual=residual)
-            current = mask_ops.top_k_masks(scores, counts)
+            current = mask_ops.top_k(scores, counts)
         return {t.key: m for t, m in zip(found, current)}
 
 
@@ -74,24 +79,27 @@ def strip_copy(wrapped):
 
 def _same_variable(layer, attr):
     for weight in layer.weights:
-        if weight.name.split("/")[-1].split(":")[0] == attr:
+        if weight_attr(weight) == attr:
             return weight
     raise AssertionError(f"{layer.name} has no weight {attr}")
 
 
-def prune(model, method: str = "magnitude", sparsity: float = 0.9, data=None, budget: str = "global",
-          seed: int = 0, policy="conv_dense", method_options: Optional[dict] = None,
-          budget_options: Optional[dict] = None, masks: Optional[Dict[str, np.ndarray]] = None):
+def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None, budget: str = "global",
+          seed: int = 0, policy="conv_dense", criterion_options: Optional[dict] = None,
+          budget_options: Optional[dict] = None, masks: Optional[Dict[str, np.ndarray]] = None,
+          method: Optional[str] = None, method_options: Optional[dict] = None):
     """A new model, wrapped by TF-MOT and masked; `model` itself is left untouched.
 
-    `method` scores weights (`tf_tickets.criteria`: random, magnitude, snip, grasp, synflow, obd,
+    `criterion` scores weights (`tf_tickets.criteria`: random, magnitude, snip, grasp, synflow, obd,
     magnitude_gradient), `budget` turns `sparsity` into per-layer counts (`tf_tickets.budgets`:
-    global, layerwise, smart_ratio, erk, custom); data-dependent methods draw a class-balanced
+    global, layerwise, smart_ratio, erk, custom); data-dependent criteria draw a class-balanced
     batch from `data`. Given `masks` ({layer name: 0/1 array}, e.g. from a mask file), those are
-    used instead. Train the result with `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
+    used instead. `method`/`method_options` are the older names of `criterion`/`criterion_options`.
+    Train the result with `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
     """
     check_model(model)
-    pruner = None if masks is not None else Pruner(method, sparsity, budget, seed, method_options, budget_options)
+    pruner = None if masks is not None else Pruner(method or criterion, sparsity, budget, seed,
+                                                   method_options or criterion_options, budget_options)
     wrapped = wrap(model, policy)
     assign_masks(wrapped, masks if masks is not None else pruner.masks(wrapped, data))
     return wrapped

@@ -3,7 +3,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from tf_tickets.pruning.wrapping import targets
+from tf_tickets.pruning.carrier import targets
 
 
 def sparsity_report(model) -> List[Dict]:

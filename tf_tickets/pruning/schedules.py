@@ -1,9 +1,10 @@
 """TF-MOT `PruningSchedule`s that let our criteria decide the masks.
 
 TF-MOT recomputes a wrapped layer's mask by magnitude whenever its schedule says "prune now".
-`FixedMask` never says so: the mask that was assigned stays as it is through training. `OneShot`
-says so exactly once, at a given step, with a per-layer target (hybrid tickets prune trained
-weights by magnitude inside each layer this way). TF-MOT calls a schedule with step 1 first, never 0.
+`FixedMask` never says so: the mask that was assigned stays as it is through training (every
+ticket here is carried this way; its masks come from our criteria). `OneShot` says so exactly once,
+at a given step, with a per-layer target: TF-MOT's own magnitude pruning inside each layer, for users
+who want it in their own pipelines. TF-MOT calls a schedule with step 1 first, never 0.
 """
 from tf_tickets.backend import keras, tf
 import tensorflow_model_optimization as tfmot

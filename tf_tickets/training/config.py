@@ -12,16 +12,16 @@ from tf_tickets.training.optimizers import OPTIMIZERS, make_optimizer
 class TrainConfig:
     """Defaults are Su et al.'s CIFAR set-up, except the duration."""
 
-    training_steps: str = "160ep"
+    training_steps: Duration = "160ep"  # durations may be given as text; they are parsed once, here
     batch_size: int = 64
     optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 1e-4  # coupled L2, as in the reference
     lr_schedule: str = "step"
-    milestones: Tuple[str, ...] = ("80ep", "120ep")
+    milestones: Tuple[Duration, ...] = ("80ep", "120ep")
     gamma: float = 0.1
-    warmup: str = "0it"
+    warmup: Duration = "0it"
     seed: int = 0
     augment: bool = True
     jit_compile: bool = False
@@ -32,10 +32,9 @@ class TrainConfig:
     OBSERVATION_ONLY = ("eval_batch_size", "validate_every_epoch", "jit_compile")
 
     def __post_init__(self):
-        Duration.parse(self.training_steps)
-        Duration.parse(self.warmup)
-        for milestone in self.milestones:
-            Duration.parse(milestone)
+        object.__setattr__(self, "training_steps", Duration.parse(self.training_steps))
+        object.__setattr__(self, "warmup", Duration.parse(self.warmup))
+        object.__setattr__(self, "milestones", tuple(Duration.parse(m) for m in self.milestones))
         if self.batch_size <= 0:
             raise TicketsError(f"batch size must be > 0, got {self.batch_size}")
         if self.eval_batch_size <= 0:
@@ -52,24 +51,26 @@ class TrainConfig:
             raise TicketsError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
         if self.lr_schedule not in SCHEDULES:
             raise TicketsError(f"unknown learning-rate schedule {self.lr_schedule!r}; known: {', '.join(SCHEDULES)}")
-        if Duration.parse(self.training_steps).amount == 0:
+        if self.training_steps.amount == 0:
             raise TicketsError("training duration must be more than 0 steps")
 
     def total_steps(self, steps_per_epoch: int) -> int:
-        return Duration.parse(self.training_steps).to_steps(steps_per_epoch)
+        return self.training_steps.to_steps(steps_per_epoch)
 
     def epochs(self, steps_per_epoch: int) -> int:
-        return Duration.parse(self.training_steps).to_epochs(steps_per_epoch)
+        return self.training_steps.to_epochs(steps_per_epoch)
 
     def make_schedule(self, steps_per_epoch: int):
         return make_schedule(self.lr_schedule, self.lr, self.total_steps(steps_per_epoch),
-                             [Duration.parse(m).to_steps(steps_per_epoch) for m in self.milestones],
-                             self.gamma, Duration.parse(self.warmup).to_steps(steps_per_epoch))
+                             [m.to_steps(steps_per_epoch) for m in self.milestones],
+                             self.gamma, self.warmup.to_steps(steps_per_epoch))
 
     def make_optimizer(self, steps_per_epoch: int):
         return make_optimizer(self.optimizer, self.make_schedule(steps_per_epoch), self.momentum, self.weight_decay)
 
     def to_dict(self) -> dict:
+        """The settings as JSON values (durations as text, e.g. "160ep")."""
         d = dataclasses.asdict(self)
-        d["milestones"] = list(self.milestones)
+        d.update(training_steps=str(self.training_steps), warmup=str(self.warmup),
+                 milestones=[str(m) for m in self.milestones])
         return d

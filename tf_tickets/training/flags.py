@@ -1,4 +1,4 @@
-"""Flags of a training run, defined next to the code that reads them (`train_config`, `run_settings`).
+"""Flags of a training run, defined next to the code that reads them (`train_config`, `run_dir_path`).
 
 Importing this module defines the flags; library code never does.
 """
@@ -20,7 +20,7 @@ TRAIN_FRACTION = flags.DEFINE_float("train_fraction", 1.0, "Train on this fixed,
 RUN_DIR = flags.DEFINE_string("run_dir", None, "Directory the run owns; default runs/<model>-<dataset>-s<seed>.")
 
 # How to train.
-TRAINING_STEPS = flags.DEFINE_string("training_steps", _D.training_steps, "Duration: <N>ep or <N>it.")
+TRAINING_STEPS = flags.DEFINE_string("training_steps", str(_D.training_steps), "Duration: <N>ep or <N>it.")
 BATCH_SIZE = flags.DEFINE_integer("batch_size", _D.batch_size, "Global batch size.")
 OPTIMIZER = flags.DEFINE_enum("optimizer", _D.optimizer, ["sgd", "adam"], "Optimizer.")
 LR = flags.DEFINE_float("lr", _D.lr, "Peak learning rate.")
@@ -28,9 +28,10 @@ MOMENTUM = flags.DEFINE_float("momentum", _D.momentum, "SGD momentum.")
 WEIGHT_DECAY = flags.DEFINE_float("weight_decay", _D.weight_decay, "Coupled L2 weight decay (added to the "
                                   "gradient of every parameter, as the reference does).")
 LR_SCHEDULE = flags.DEFINE_string("lr_schedule", _D.lr_schedule, "step, cosine or constant.")
-MILESTONES = flags.DEFINE_list("milestones", list(_D.milestones), "Step schedule milestones, as durations.")
+MILESTONES = flags.DEFINE_list("milestones", [str(m) for m in _D.milestones],
+                               "Step schedule milestones, as durations.")
 GAMMA = flags.DEFINE_float("gamma", _D.gamma, "Step schedule factor at each milestone.")
-WARMUP = flags.DEFINE_string("warmup", _D.warmup, "Linear warm-up duration.")
+WARMUP = flags.DEFINE_string("warmup", str(_D.warmup), "Linear warm-up duration.")
 SEED = flags.DEFINE_integer("seed", _D.seed, "Seed of the initial weights and the data order.")
 AUGMENT = flags.DEFINE_boolean("augment", _D.augment, "Use the dataset's standard augmentation.")
 EVAL_BATCH_SIZE = flags.DEFINE_integer("eval_batch_size", _D.eval_batch_size, "Batch size for evaluation.")

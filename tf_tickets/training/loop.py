@@ -1,7 +1,7 @@
 """Trains a model with `fit` and our callbacks in a run directory, resuming where a killed run stopped."""
 import sys
 import time
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Callable, Iterable, Optional, Tuple, TypeVar
 
 from absl import logging
 
@@ -21,16 +21,25 @@ def compile_model(model, config: TrainConfig, steps_per_epoch: int):
     return model
 
 
-def train(build_model: Callable[[], keras.Model], data: ImageData, config: TrainConfig, run_dir: RunDir,
+T = TypeVar("T")
+
+
+def build_in_scope(build: Callable[[], T], strategy: Optional[tf.distribute.Strategy] = None) -> T:
+    """Runs `build` inside the strategy's scope, so that its variables are the strategy's."""
+    with (strategy or tf.distribute.get_strategy()).scope():
+        return build()
+
+
+def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: RunDir,
           strategy: Optional[tf.distribute.Strategy] = None, callbacks: Iterable[keras.callbacks.Callback] = (),
           verbose: Optional[int] = None, initial_step: int = 0) -> Tuple[keras.Model, dict]:
-    """Builds (inside the strategy's scope), trains and evaluates; returns the model and its results.
+    """Compiles (inside the strategy's scope), trains and evaluates; returns the model and its results.
 
     The caller writes the results (`run_dir.finish`) once it has added what it knows. A run that
     starts at `initial_step` (late rewinding) continues the learning-rate schedule from that step, and
     the data order from the start of that step's epoch.
 
-    `build_model` runs inside the strategy scope; it may return an already pruned model.
+    `model` was built inside the strategy's scope (`build_in_scope`); it may carry masks.
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = is_chief(strategy)
@@ -40,7 +49,7 @@ def train(build_model: Callable[[], keras.Model], data: ImageData, config: Train
     started = time.time()
 
     with strategy.scope():
-        model = compile_model(build_model(), config, steps_per_epoch)
+        model = compile_model(model, config, steps_per_epoch)
         optimizer = model.optimizer
         getattr(optimizer, "inner_optimizer", optimizer).build(model.trainable_variables)
         checkpoint = ResumableCheckpoint(run_dir.checkpoints, model, optimizer, chief, worker_id(strategy))

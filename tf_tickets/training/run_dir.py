@@ -8,9 +8,7 @@ from typing import Any, Dict, Optional
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.files import read_json, write_json
-
-CONFIG = "config.json"
-RESULTS = "results.json"
+from tf_tickets.run_files import CHECKPOINTS, CONFIG, RESULTS, TENSORBOARD
 
 
 class RunDir:
@@ -24,11 +22,11 @@ class RunDir:
 
     @property
     def checkpoints(self) -> str:
-        return self.file("checkpoints")
+        return self.file(CHECKPOINTS)
 
     @property
     def tensorboard(self) -> str:
-        return self.file("tensorboard")
+        return self.file(TENSORBOARD)
 
     def results(self) -> Optional[Dict[str, Any]]:
         return read_json(self.file(RESULTS))

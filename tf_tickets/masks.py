@@ -1,0 +1,202 @@
+"""Mask algebra in pure NumPy: top-k, files, union and intersection, re-targeting, overlap.
+
+A mask set is {layer key: 0/1 array}, what mask files hold and `current_masks` returns. Nothing here
+imports TensorFlow, so the siblings command, the mask tools and the Python API share one small module.
+"""
+import io
+import os
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from tf_tickets.errors import TicketsError
+from tf_tickets.files import write_atomic_bytes
+
+MaskSet = Dict[str, np.ndarray]
+
+
+def top_k(scores: Sequence[np.ndarray], counts: Sequence[int]) -> List[np.ndarray]:
+    """Per layer, a 0/1 mask keeping exactly `count` highest scores (ties: the earlier position wins)."""
+    masks = []
+    for score, count in zip(scores, counts):
+        flat = np.asarray(score, dtype=np.float64).ravel()
+        count = int(count)
+        if not 0 <= count <= flat.size:
+            raise ValueError(f"keep count {count} outside [0, {flat.size}]")
+        mask = np.zeros(flat.size, np.float32)
+        if count == flat.size:
+            mask[:] = 1
+        elif count:
+            # A stable order over (-score, position) makes ties deterministic.
+            kth = np.partition(-flat, count - 1)[count - 1]
+            above = np.flatnonzero(-flat < kth)
+            at = np.flatnonzero(-flat == kth)[: count - above.size]
+            mask[above] = 1
+            mask[at] = 1
+        masks.append(mask.reshape(np.shape(score)))
+    return masks
+
+
+top_k_masks = top_k
+
+
+def save(masks: MaskSet, path: str) -> None:
+    """Writes {key: mask} as a compressed .npz of uint8 arrays, atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v).astype(np.uint8) for k, v in masks.items()})
+    write_atomic_bytes(path, buffer.getvalue())
+
+
+def load(path: str) -> MaskSet:
+    """Reads a mask file (no pickle, so a file from elsewhere cannot run code)."""
+    if not os.path.isfile(path):
+        raise TicketsError(f"mask file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key].astype(np.float32) for key in archive.files}
+    except (ValueError, OSError) as error:
+        raise TicketsError(f"cannot read mask file {path}: {str(error).splitlines()[0]}") from None
+
+
+def kept(masks: MaskSet) -> int:
+    return int(sum(np.count_nonzero(m) for m in masks.values()))
+
+
+def size(masks: MaskSet) -> int:
+    return int(sum(np.size(m) for m in masks.values()))
+
+
+def density(masks: MaskSet) -> float:
+    total = size(masks)
+    return kept(masks) / total if total else 1.0
+
+
+def check_compatible(mask_sets: Sequence[MaskSet]) -> None:
+    """One-line error unless every set has the same keys and shapes (and there is at least one)."""
+    if not mask_sets:
+        raise TicketsError("no masks given")
+    first = mask_sets[0]
+    for number, other in enumerate(mask_sets[1:], start=2):
+        if set(other) != set(first):
+            differ = sorted(set(other) ^ set(first))
+            raise TicketsError(f"mask set {number} has other layers than set 1: {', '.join(differ[:4])}")
+        for key in first:
+            if np.shape(other[key]) != np.shape(first[key]):
+                raise TicketsError(f"mask set {number}: {key} has shape {np.shape(other[key])}, set 1 has "
+                                   f"{np.shape(first[key])}")
+
+
+def votes(mask_sets: Sequence[MaskSet]) -> Dict[str, np.ndarray]:
+    """Per position, how many sets keep it."""
+    check_compatible(mask_sets)
+    return {key: sum((np.asarray(m[key]) != 0).astype(np.int32) for m in mask_sets) for key in mask_sets[0]}
+
+
+def union(mask_sets: Sequence[MaskSet]) -> MaskSet:
+    """Kept where any set keeps it."""
+    return {k: (v >= 1).astype(np.float32) for k, v in votes(mask_sets).items()}
+
+
+def intersection(mask_sets: Sequence[MaskSet]) -> MaskSet:
+    """Kept where every set keeps it."""
+    return {k: (v == len(mask_sets)).astype(np.float32) for k, v in votes(mask_sets).items()}
+
+
+def _ranked_flat(masks: MaskSet, priority: MaskSet, keys) -> Tuple[np.ndarray, List[int]]:
+    """Positions of `keys` (concatenated) ordered best first: kept before pruned, then by priority."""
+    check_compatible([masks, priority])
+    kept_flag = np.concatenate([(np.asarray(masks[k]) != 0).ravel() for k in keys])
+    prio = np.concatenate([np.asarray(priority[k], np.float64).ravel() for k in keys])
+    position = np.arange(kept_flag.size)
+    order = np.lexsort((position, -prio, ~kept_flag))  # last key sorts first
+    return order, [int(np.size(masks[k])) for k in keys]
+
+
+def _from_flat(flat: np.ndarray, masks: MaskSet, keys) -> MaskSet:
+    out, start = {}, 0
+    for key in keys:
+        n = int(np.size(masks[key]))
+        out[key] = flat[start:start + n].reshape(np.shape(masks[key])).astype(np.float32)
+        start += n
+    return out
+
+
+def retarget(masks: MaskSet, keep: int, priority: MaskSet) -> MaskSet:
+    """Exactly `keep` positions over all layers together: the mask's kept positions first, then the
+    highest `priority` (ties: layer order, then position). Re-targets a union (too many kept) or an
+    intersection (too few) to an exact sparsity."""
+    keys = list(masks)
+    total = size(masks)
+    if not 0 <= int(keep) <= total:
+        raise TicketsError(f"cannot keep {keep} of {total} weights")
+    order, _ = _ranked_flat(masks, priority, keys)
+    flat = np.zeros(total, np.float32)
+    flat[order[:int(keep)]] = 1
+    return _from_flat(flat, masks, keys)
+
+
+def retarget_per_layer(masks: MaskSet, counts: Dict[str, int], priority: MaskSet) -> MaskSet:
+    """As `retarget`, with an exact count per layer."""
+    return {key: retarget({key: masks[key]}, counts[key], {key: priority[key]})[key] for key in masks}
+
+
+def search_density(make: Callable[[float], MaskSet], keep: int, tolerance: int = 0,
+                   iterations: int = 40) -> Tuple[float, MaskSet]:
+    """The smallest member density d (bisection in [0, 1]) whose combination `make(d)` keeps at least
+    `keep` weights, and that combination; `make`'s count must grow with d. This is how siblings' union
+    or intersection is re-targeted: search the per-sibling density that makes the combination hit the
+    wanted sparsity, then trim the few extra with `retarget`."""
+    low, high = 0.0, 1.0
+    best = make(high)
+    if kept(best) < keep:
+        raise TicketsError(f"even at density 1 the combination keeps {kept(best)} < {keep} weights")
+    for _ in range(iterations):
+        middle = (low + high) / 2
+        combined = make(middle)
+        if kept(combined) >= keep:
+            high, best = middle, combined
+            if kept(combined) - keep <= tolerance:
+                break
+        else:
+            low = middle
+    return high, best
+
+
+def overlap(a: MaskSet, b: MaskSet) -> Dict:
+    """Intersection over union of the kept positions, per layer and over all layers."""
+    check_compatible([a, b])
+    layers = {}
+    for key in a:
+        x, y = np.asarray(a[key]) != 0, np.asarray(b[key]) != 0
+        inter, uni = int(np.count_nonzero(x & y)), int(np.count_nonzero(x | y))
+        layers[key] = {"intersection": inter, "union": uni, "iou": inter / uni if uni else 1.0}
+    return _totals(layers)
+
+
+def chance_overlap(a: MaskSet, b: MaskSet) -> Dict:
+    """The overlap expected if each layer's kept positions were drawn at random with the same per-layer
+    counts: per layer E|A∩B| = n·da·db and E|A∪B| = n·(da+db-da·db), summed over layers (one global
+    N·d1·d2 would overstate "above chance" under non-uniform budgets)."""
+    check_compatible([a, b])
+    layers = {}
+    for key in a:
+        n = float(np.size(a[key]))
+        da, db = np.count_nonzero(a[key]) / n, np.count_nonzero(b[key]) / n
+        inter, uni = n * da * db, n * (da + db - da * db)
+        layers[key] = {"intersection": inter, "union": uni, "iou": inter / uni if uni else 1.0}
+    return _totals(layers)
+
+
+def _totals(layers: Dict) -> Dict:
+    inter = sum(v["intersection"] for v in layers.values())
+    uni = sum(v["union"] for v in layers.values())
+    return {"layers": layers, "intersection": inter, "union": uni, "iou": inter / uni if uni else 1.0}
+
+
+def overlap_matrix(named: Dict[str, MaskSet]) -> Dict:
+    """Pairwise overall IoU, its chance level, and their ratio, for several named mask sets."""
+    names = list(named)
+    iou = [[overlap(named[p], named[q])["iou"] for q in names] for p in names]
+    chance = [[chance_overlap(named[p], named[q])["iou"] for q in names] for p in names]
+    relative = [[(i / c) if c else 1.0 for i, c in zip(row_i, row_c)] for row_i, row_c in zip(iou, chance)]
+    return {"names": names, "iou": iou, "chance": chance, "relative": relative}

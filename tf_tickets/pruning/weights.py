@@ -1,0 +1,33 @@
+"""Snapshots of a model's own weights, keyed "<layer>/<weight>", that fit a plain model and the same
+model carrying masks alike (a carrier's inner layer has the plain layer's name and weights).
+
+Masks, thresholds and pruning steps are never part of a snapshot: setting a wrapped model's weights
+wholesale would overwrite the masks.
+"""
+from typing import Dict
+
+import numpy as np
+
+from tf_tickets.errors import TicketsError
+from tf_tickets.pruning.carrier import apply_masks, inner_layer, weight_attr
+
+
+def _variables(model):
+    return {f"{layer.name}/{weight_attr(w)}": w for layer in map(inner_layer, model.layers) for w in layer.weights}
+
+
+def snapshot(model) -> Dict[str, np.ndarray]:
+    return {key: w.numpy() for key, w in _variables(model).items()}
+
+
+def restore(model, weights: Dict[str, np.ndarray]) -> None:
+    """Sets every weight named in the snapshot, then re-applies masks (pruned weights stay 0)."""
+    variables = _variables(model)
+    missing = sorted(set(variables) - set(weights))
+    if missing:
+        raise TicketsError(f"the rewind point does not fit the model: no value for {', '.join(missing[:4])}")
+    for key, variable in variables.items():
+        if tuple(weights[key].shape) != tuple(variable.shape):
+            raise TicketsError(f"the rewind point does not fit the model: {key} has shape {weights[key].shape}")
+        variable.assign(weights[key])
+    apply_masks(model)

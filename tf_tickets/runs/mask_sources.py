@@ -1,0 +1,161 @@
+"""Where a run's masks come from: none (dense), a criterion, a file, or other runs' masks combined.
+
+A mask source gives the masks a ticket starts training with (`initial_masks`, computed before the run
+directory is claimed, so that bad input leaves nothing behind) and any callbacks that set masks
+during training (pruning at a step). A new way of finding masks (a search, say) is a new subclass;
+the runner does not change. `run` is the runner's `Run`: the spec, the data its pruning step sees,
+the pruner, step arithmetic.
+"""
+import dataclasses
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+from absl import logging
+
+from tf_tickets import masks as mask_files
+from tf_tickets.callbacks import PruneAtStep, rewind
+from tf_tickets.durations import Duration
+from tf_tickets.errors import TicketsError
+from tf_tickets.pruning import assign_masks
+from tf_tickets.runs.refs import Ref, path_of, resolved
+
+Masks = Dict[str, np.ndarray]
+
+
+class MaskSource:
+    dense = False  # True: the run carries no masks at all
+
+    def validate(self, pruning) -> None:
+        """One-line errors for settings this source cannot work with."""
+
+    def refs(self) -> Tuple[Optional[Ref], ...]:
+        return ()
+
+    def resolved(self, root: str) -> "MaskSource":
+        return self
+
+    def initial_masks(self, run, model) -> Optional[Masks]:
+        """The masks of `model` (wrapped, as training starts) before the first step, or None."""
+        return None
+
+    def callbacks(self, run) -> List:
+        return []
+
+    def pruning_identity(self) -> dict:
+        """This source's entries in the run identity's "pruning" section."""
+        return {}
+
+    def run_identity(self) -> dict:
+        """This source's top-level entries in the run identity."""
+        return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class NoMasks(MaskSource):
+    """A dense run."""
+
+    dense = True
+
+
+@dataclasses.dataclass(frozen=True)
+class FromCriterion(MaskSource):
+    """The run's criterion under its budget (`RunSpec.pruning`), when training starts or `at` a step of
+    it; scoring the `score_from` weights instead of the start weights (a partially-trained ticket), and
+    keeping only weights the `within` masks kept (the levels of iterative magnitude pruning)."""
+
+    at: Optional[Duration] = None  # None: when training starts
+    score_from: Optional[Ref] = None
+    within: Optional[Ref] = None
+
+    def __post_init__(self):
+        if self.at is not None:
+            object.__setattr__(self, "at", Duration.parse(self.at))
+
+    def validate(self, pruning):
+        if pruning.criterion is None:
+            raise TicketsError("no criterion chosen to compute the masks: set --criterion (or --method)")
+
+    def refs(self):
+        return (self.score_from, self.within)
+
+    def resolved(self, root):
+        return dataclasses.replace(self, score_from=resolved(self.score_from, root), within=resolved(self.within, root))
+
+    def _prune_step(self, run) -> int:
+        return 0 if self.at is None else run.to_steps(self.at)
+
+    def initial_masks(self, run, model):
+        if self._prune_step(run) > 0:
+            return None
+        pruning = run.spec.pruning
+        logging.info("pruning: %s, %s budget, sparsity %.4f%s", pruning.criterion, pruning.budget, pruning.sparsity,
+                     " (inverted scores)" if run.pruner().invert else "")
+        weights = rewind.load(str(self.score_from))[0] if self.score_from else None
+        within = mask_files.load(str(self.within)) if self.within else None
+        return run.pruner().masks(model, data=run.scoring_data(), within=within, weights=weights)
+
+    def callbacks(self, run):
+        step = self._prune_step(run)
+        if step == 0:
+            return []
+
+        def prune_now(model):
+            logging.info("pruning at step %d: %s, %s budget", step, run.spec.pruning.criterion, run.spec.pruning.budget)
+            assign_masks(model, run.pruner().masks(model, data=run.scoring_data()))
+
+        return [PruneAtStep(step, prune_now)]
+
+    def pruning_identity(self):
+        return {"prune_at": str(self.at) if self.at is not None else "init"}
+
+    def run_identity(self):
+        return {"score_from": path_of(self.score_from), "within_masks": path_of(self.within)}
+
+
+@dataclasses.dataclass(frozen=True)
+class FromFile(MaskSource):
+    """Masks from a mask file (`.npz` keyed by layer name)."""
+
+    path: Ref = None
+    spelled: str = "dense"  # how the command line said it ("--method=file" or not): kept in the identity
+
+    def refs(self):
+        return (self.path,)
+
+    def resolved(self, root):
+        return dataclasses.replace(self, path=self.path.resolved(root))
+
+    def initial_masks(self, run, model):
+        return mask_files.load(str(self.path))
+
+    def pruning_identity(self):
+        return {"method": self.spelled, "mask_file": str(self.path)}
+
+
+COMBINATIONS = {"union": mask_files.union, "intersection": mask_files.intersection}
+
+
+@dataclasses.dataclass(frozen=True)
+class Combined(MaskSource):
+    """The union or intersection of other runs' masks (mask consistency and composability)."""
+
+    op: str = "union"
+    members: Tuple[Ref, ...] = ()
+
+    def __post_init__(self):
+        if self.op not in COMBINATIONS:
+            raise TicketsError(f"unknown mask combination {self.op!r}; known: {', '.join(COMBINATIONS)}")
+        if len(self.members) < 2:
+            raise TicketsError(f"a {self.op} needs the masks of at least two runs, got {len(self.members)}")
+
+    def refs(self):
+        return tuple(self.members)
+
+    def resolved(self, root):
+        return dataclasses.replace(self, members=tuple(m.resolved(root) for m in self.members))
+
+    def initial_masks(self, run, model):
+        return COMBINATIONS[self.op]([mask_files.load(str(m)) for m in self.members])
+
+    def pruning_identity(self):
+        return {"method": self.op, "masks_from": [str(m) for m in self.members]}

@@ -1,0 +1,99 @@
+"""A run, as data: model and data, where training starts, where the masks come from, one check, outputs.
+
+    RunSpec(model, dataset, train, pruning, masks=FromCriterion(), start=Start(), check="rearrange")
+
+`identity()` is what a run directory stores as `config.json` and compares to refuse another run's
+directory. It keeps the flat layout that run directories have always had, so a run made by an
+earlier version is recognised and reused; a setting added later enters it only when it differs from
+its default.
+"""
+import dataclasses
+from typing import Optional, Tuple
+
+from tf_tickets import checks
+from tf_tickets.durations import Duration
+from tf_tickets.errors import TicketsError
+from tf_tickets.pruning.config import PruningConfig
+from tf_tickets.runs.mask_sources import MaskSource, NoMasks
+from tf_tickets.runs.refs import Ref, path_of, resolved
+from tf_tickets.training.config import TrainConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Start:
+    """Where training starts: the seeded initialisation, or saved `weights`; at optimizer step `step`
+    (late rewinding continues the learning-rate schedule there)."""
+
+    weights: Optional[Ref] = None
+    step: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Outputs:
+    """What a run saves for later stages besides its masks."""
+
+    capture_at: Optional[Duration] = None  # the weights at this point, as REWIND_POINT (0it: the initialisation)
+    save_weights: bool = False  # the final weights, as FINAL_WEIGHTS
+
+    def __post_init__(self):
+        if self.capture_at is not None:
+            object.__setattr__(self, "capture_at", Duration.parse(self.capture_at))
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    model: str
+    dataset: str
+    train: TrainConfig
+    pruning: PruningConfig = PruningConfig()  # criterion, sparsity, budget, policy (for masked runs)
+    masks: MaskSource = NoMasks()
+    start: Start = Start()
+    check: Optional[str] = None  # a sanity check from `tf_tickets.checks`
+    outputs: Outputs = Outputs()
+    train_fraction: float = 1.0
+    mixed_precision: bool = False
+
+    def __post_init__(self):
+        if self.check is not None:
+            check = checks.get(self.check)
+            if check.acts_on != checks.DATA and self.masks.dense:
+                raise TicketsError(f"the {self.check} check needs a pruned network: set a method")
+        self.masks.validate(self.pruning)
+
+    @property
+    def dense(self) -> bool:
+        return self.masks.dense
+
+    def refs(self) -> Tuple[Ref, ...]:
+        """The files of other runs that this run reads."""
+        return tuple(r for r in (self.start.weights,) + self.masks.refs() if r is not None)
+
+    def resolved(self, root: str) -> "RunSpec":
+        """The spec with every reference to another run's files resolved under `root`."""
+        return dataclasses.replace(self, start=dataclasses.replace(self.start, weights=resolved(self.start.weights, root)),
+                                   masks=self.masks.resolved(root))
+
+    def check_of(self, acts_on) -> Optional[str]:
+        if self.check and checks.get(self.check).acts_on in acts_on:
+            return self.check
+        return None
+
+    def identity(self) -> dict:
+        """The settings that change what is trained (a run directory holds one run), as config.json holds them."""
+        train = {k: v for k, v in self.train.to_dict().items() if k not in TrainConfig.OBSERVATION_ONLY}
+        if self.dense:
+            pruning = {"method": "dense"}
+        else:
+            pruning = {**self.pruning.to_dict(), "mask_file": None, "prune_at": "init",
+                       "invert": self.check_of((checks.SCORES,)) is not None, **self.masks.pruning_identity()}
+        return {
+            "model": self.model, "dataset": self.dataset, "train_fraction": self.train_fraction,
+            "mixed_precision": self.mixed_precision,
+            "corrupt": self.check_of((checks.DATA,)) or "none",
+            "mask_check": self.check_of((checks.MASKS, checks.WEIGHTS)) or "none",
+            "start_from": path_of(self.start.weights), "start_step": self.start.step,
+            "score_from": None, "within_masks": None, **self.masks.run_identity(),
+            "capture_at": str(self.outputs.capture_at) if self.outputs.capture_at is not None else None,
+            "save_weights": self.outputs.save_weights,
+            "pruning": pruning, **train,
+        }
