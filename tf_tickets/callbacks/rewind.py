@@ -57,18 +57,21 @@ class CaptureWeights(StepCounter):
 
 class AtFirstStep(keras.callbacks.Callback):
     """Acts once, when a run starts at `start_step`; not when a killed run resumes (its checkpoint
-    already holds what the action changed)."""
+    already holds what the action changed). The action is `action(model)`, or a subclass's `apply`."""
 
-    def __init__(self, start_step: int = 0):
+    def __init__(self, start_step: int = 0, action=None):
         super().__init__()
         self.start_step = int(start_step)
+        self.action = action
 
     def on_train_begin(self, logs=None):
         if int(self.model.optimizer.iterations.numpy()) == self.start_step:
             self.apply(self.model)
 
     def apply(self, model):
-        raise NotImplementedError
+        if self.action is None:
+            raise NotImplementedError("give an action or override apply")
+        self.action(model)
 
 
 class RewindWeights(AtFirstStep):
