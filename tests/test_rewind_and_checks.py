@@ -116,3 +116,31 @@ def test_hybrid_masks_are_per_layer_top_magnitude_under_smart_ratio_counts():
         expected = np.zeros(flat.size)
         expected[np.argsort(-flat, kind="stable")[:count]] = 1
         np.testing.assert_array_equal(masks[layer.name].ravel(), expected)
+
+
+def test_global_shuffle_keeps_the_total_and_moves_weights_between_layers(run_main, tmp_path):
+    dense = models.build("cifar_resnet_8", (28, 28, 1), 10, seed=0)
+    model = tf_tickets.prune(dense, "random", 0.9, budget="layerwise", seed=0)
+    before = current_masks(model)
+    checks.shuffle_masks_globally(model, seed=1, weights=rewind.snapshot(dense))
+    after = current_masks(model)
+    assert sum(m.sum() for m in after.values()) == sum(m.sum() for m in before.values())
+    densities = {k: m.mean() for k, m in after.items()}
+    # Every layer kept 10% before; a global permutation gives the small layers other densities.
+    assert max(densities.values()) - min(densities.values()) > 0.02
+    for target in targets(model):
+        mask = target.mask.numpy()
+        np.testing.assert_array_equal(target.weight.numpy()[mask == 1],
+                                      dense.get_layer(target.layer.name).kernel.numpy()[mask == 1])
+    # In the sanity command it is one more check: chosen by name, not run by default.
+    root = tmp_path / "grid"
+    result = run_main("tf_tickets.sanity", "--model=mnist_conv_small", "--dataset=embedded", "--train_fraction=0.1",
+                      "--batch_size=50", "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false",
+                      "--training_steps=10it", "--method=random", "--budget=layerwise", "--seeds=0",
+                      "--checks=global_shuffle", f"--run_dir={root}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| global rearrange | 1 |" in result.stdout
+    masks = np.load(root / "random/sparsity0.9/global_shuffle/seed0/masks.npz")
+    plain = np.load(root / "random/sparsity0.9/plain/seed0/masks.npz")
+    assert sum(int(masks[k].sum()) for k in masks.files) == sum(int(plain[k].sum()) for k in plain.files)
+    assert [int(masks[k].sum()) for k in masks.files] != [int(plain[k].sum()) for k in plain.files]

@@ -12,9 +12,11 @@ A check applies to a procedure when the procedure uses what the check needs (`ne
 `register(Check(...))` here plus the function it applies.
 """
 import dataclasses
+import functools
 from typing import Callable, Dict, List, Optional
 
 from tf_tickets.callbacks import checks as mask_checks
+from tf_tickets.callbacks.rewind import AtFirstStep
 from tf_tickets.data import corrupt
 from tf_tickets.registry import Registry
 
@@ -85,6 +87,10 @@ register(Check("half_data", "half dataset", DATA, "half of the training data", D
                corrupt=lambda data, seed: corrupt.subsample(data, 0.5, seed=seed)))
 register(Check("rearrange", "layerwise rearrange", MASKS, "mask positions inside each layer (counts kept)", MASKS,
                callback=lambda c: mask_checks.RearrangeMasks(c.seed, c.start_weights(), c.start_step)))
+register(Check("global_shuffle", "global rearrange", MASKS, "mask positions and per-layer counts (all masks "
+               "permuted together)", MASKS, default=False,
+               callback=lambda c: AtFirstStep(c.start_step, functools.partial(
+                   mask_checks.shuffle_masks_globally, seed=c.seed, weights=c.start_weights()))))
 register(Check("shuffle", "weight shuffling", WEIGHTS, "which kept value sits at which kept position", MASKS,
                callback=lambda c: mask_checks.ShuffleWeights(c.seed, c.start_step)))
 register(Check("reinit", "reinitialisation", WEIGHTS, "the initial values (same masks, fresh weights)", MASKS,

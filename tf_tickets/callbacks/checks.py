@@ -26,6 +26,22 @@ def rearrange_masks(model, seed: int, weights=None) -> None:
     apply_masks(model)
 
 
+def shuffle_masks_globally(model, seed: int, weights=None) -> None:
+    """Permutes all masks together, across layers (open_lth's other random-pruning branch): the total
+    count is kept, each layer's count is lost. Newly kept positions get their unmasked `weights`."""
+    found = targets(model)
+    values = np.concatenate([t.mask.numpy().ravel() for t in found])
+    values = np.random.default_rng(seed).permutation(values)
+    start = 0
+    for target in found:
+        size = int(np.prod(target.mask.shape))
+        target.mask.assign(values[start:start + size].reshape(target.mask.shape))
+        start += size
+    if weights is not None:
+        restore(model, weights)
+    apply_masks(model)
+
+
 def shuffle_weights(model, seed: int) -> None:
     rng = np.random.default_rng(seed)
     for target in targets(model):
