@@ -59,14 +59,17 @@ def load(path: str) -> MaskSet:
 
 
 def kept(masks: MaskSet) -> int:
+    """Weights kept over all layers (what a sparsity target counts)."""
     return int(sum(np.count_nonzero(m) for m in masks.values()))
 
 
 def size(masks: MaskSet) -> int:
+    """Weights over all layers, kept or not."""
     return int(sum(np.size(m) for m in masks.values()))
 
 
 def density(masks: MaskSet) -> float:
+    """Fraction kept; 1.0 for no weights at all (nothing was pruned)."""
     total = size(masks)
     return kept(masks) / total if total else 1.0
 
@@ -113,6 +116,7 @@ def _ranked_flat(masks: MaskSet, priority: MaskSet, keys) -> Tuple[np.ndarray, L
 
 
 def _from_flat(flat: np.ndarray, masks: MaskSet, keys) -> MaskSet:
+    """Cuts a concatenated 0/1 vector back into `masks`' layers and shapes."""
     out, start = {}, 0
     for key in keys:
         n = int(np.size(masks[key]))
@@ -136,7 +140,14 @@ def retarget(masks: MaskSet, keep: int, priority: MaskSet) -> MaskSet:
 
 
 def retarget_per_layer(masks: MaskSet, counts: Dict[str, int], priority: MaskSet) -> MaskSet:
-    """As `retarget`, with an exact count per layer."""
+    """As `retarget`, with an exact count per layer, so that a layer budget survives the combination."""
+    check_compatible([masks, priority])
+    missing = [key for key in masks if key not in counts]
+    if missing:
+        raise TicketsError(f"no keep count for {', '.join(missing[:4])}")
+    for key in masks:
+        if not 0 <= int(counts[key]) <= np.size(masks[key]):
+            raise TicketsError(f"{key}: cannot keep {counts[key]} of {np.size(masks[key])} weights")
     return {key: retarget({key: masks[key]}, counts[key], {key: priority[key]})[key] for key in masks}
 
 
@@ -181,7 +192,7 @@ def chance_overlap(a: MaskSet, b: MaskSet) -> Dict:
     layers = {}
     for key in a:
         n = float(np.size(a[key]))
-        da, db = np.count_nonzero(a[key]) / n, np.count_nonzero(b[key]) / n
+        da, db = (np.count_nonzero(a[key]) / n, np.count_nonzero(b[key]) / n) if n else (0.0, 0.0)
         inter, uni = n * da * db, n * (da + db - da * db)
         layers[key] = {"intersection": inter, "union": uni, "iou": inter / uni if uni else 1.0}
     return _totals(layers)
