@@ -143,7 +143,9 @@ def test_lottery_grid_runs_stage_by_stage_like_a_job_array(tmp_path, run_main):
     (["--method=snip", "--checks=telepathy"], "unknown check 'telepathy'"),
     (["--procedure=snip"], "is a criterion: use --procedure=at_init --criterion=snip"),
     (["--procedure=at_init"], "--procedure=at_init needs --criterion"),
-    (["--procedure=lottery", "--criterion=snip"], "ranks trained weights by its own criterion"),
+    (["--procedure=lottery:magnitude", "--criterion=snip"], "names its criterion already"),
+    (["--method=snip:magnitude"], "only a partially-trained procedure takes a criterion"),
+    (["--method=lottery:oracle"], "unknown criterion 'oracle'"),
 ])
 def test_sanity_bad_input(tmp_path, args, message, run_main):
     result = run_main("tf_tickets.sanity", *TINY, *args, f"--run_dir={tmp_path / 'grid'}")

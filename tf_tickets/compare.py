@@ -3,45 +3,65 @@
 `python -m tf_tickets.compare --flagfile=configs/embedded_tickets.cfg` trains, e.g., the dense
 network, a random ticket (smart ratio) and a SNIP ticket at 90% sparsity, each in its own run
 directory under --run_dir, and prints their accuracies and sparsity reports as tables (also written
-as tickets.md / tickets.csv / tickets.png). Finished runs are reused, killed ones resume.
+as tickets.md / tickets.csv / tickets.png). A ticket may also be a partially-trained procedure,
+e.g. `lottery` or `lottery:magnitude_gradient` (its stages run under --run_dir, sharing the dense
+pretraining). Finished runs are reused, killed ones resume.
 """
 import os
 
 from absl import flags, logging
 
-from tf_tickets import cli, harness, reporting, runner
+from tf_tickets import cli, harness, procedures, reporting, runner
 from tf_tickets.errors import TicketsError
+from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.pruning import format_report
-from tf_tickets.pruning.config import parse_method_budget
+from tf_tickets.pruning.config import DENSE, parse_method_budget
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.run_dir import RunDir
 
 TICKETS = flags.DEFINE_list("tickets", ["dense", "random@smart_ratio", "snip@global"],
-                            "Tickets to compare: method[@budget] (dense = no pruning); "
-                            "--sparsity and --policy apply to all.")
+                            "Tickets to compare: method[:criterion][@budget] (dense = no pruning; a criterion is "
+                            "pruned at initialisation; a procedure such as lottery or lottery:magnitude_gradient "
+                            "prunes trained weights); --sparsity and --policy apply to all.")
+
+
+def ticket_run(name: str, root: str):
+    """(the stages to run, the stage whose results count, the grid that runs them or None) for one ticket."""
+    method, budget = parse_method_budget(name)
+    if procedures.base.is_procedure(method):
+        base = harness.spec_from_flags(DENSE, budget)
+        procedure = procedures.make(method, procedure_flags.settings(base))
+        grid = procedures.Grid(procedure, base.pruning.sparsity, [base.train.seed], [], root)
+        return list(grid.stages.values()), grid.cells[(None, base.train.seed)], grid
+    spec = harness.spec_from_flags(method, budget)
+    return [procedures.Stage(name.replace("@", "-"), spec)], name.replace("@", "-"), None
 
 
 def main(argv):
     if not TICKETS.value:
         raise TicketsError("--tickets is empty: name at least one, e.g. dense,random@smart_ratio")
-    specs = {name: harness.spec_from_flags(*parse_method_budget(name)) for name in TICKETS.value}
-    base = next(iter(specs.values()))
     root = train_flags.run_dir_path()
-    run_dirs = {name: RunDir(os.path.join(root, name.replace("@", "-"))) for name in specs}
-    for name, spec in specs.items():
-        run_dirs[name].check(spec.identity())
+    plans = {name: ticket_run(name, root) for name in TICKETS.value}
+    for stages, _, _ in plans.values():
+        for stage in stages:
+            RunDir(os.path.join(root, stage.name)).check(stage.spec.identity())
 
+    base = plans[TICKETS.value[0]][0][-1].spec
     strategy, _ = harness.devices(base)
     dataset = harness.load_data(base)
     rows = []
-    for name, spec in specs.items():
-        run_dir = run_dirs[name]
-        if run_dir.is_finished():
-            logging.info("%s: finished earlier, reusing %s", name, run_dir.path)
-            results = run_dir.results()
-        else:
-            logging.info("%s: training in %s", name, run_dir.path)
-            results = runner.execute(spec, dataset, run_dir, strategy)
+    for name, (stages, counted, grid) in plans.items():
+        for stage in stages:
+            if grid is not None:
+                grid.run(stage, dataset, strategy)
+                continue
+            run_dir = RunDir(os.path.join(root, stage.name))
+            if run_dir.is_finished():
+                logging.info("%s: finished earlier, reusing %s", name, run_dir.path)
+            else:
+                logging.info("%s: training in %s", name, run_dir.path)
+                runner.execute(stage.spec, dataset, run_dir, strategy)
+        results = RunDir(os.path.join(root, counted)).results()
         if results.get("sparsity_report"):
             print(f"\n{name}: sparsity report\n{format_report(results['sparsity_report'])}")
         rows.append({"ticket": name, "test_accuracy": results["test_accuracy"],

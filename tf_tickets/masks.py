@@ -154,9 +154,10 @@ def retarget_per_layer(masks: MaskSet, counts: Dict[str, int], priority: MaskSet
 def search_density(make: Callable[[float], MaskSet], keep: int, tolerance: int = 0,
                    iterations: int = 40) -> Tuple[float, MaskSet]:
     """The smallest member density d (bisection in [0, 1]) whose combination `make(d)` keeps at least
-    `keep` weights, and that combination; `make`'s count must grow with d. This is how siblings' union
-    or intersection is re-targeted: search the per-sibling density that makes the combination hit the
-    wanted sparsity, then trim the few extra with `retarget`."""
+    `keep` weights, and that combination; `make`'s count must grow with d. The search stops early once
+    the combination keeps at most `tolerance` extra (then d need not be the smallest). This is how
+    siblings' union or intersection is re-targeted: search the per-sibling density that makes the
+    combination hit the wanted sparsity, then trim the few extra with `retarget`."""
     low, high = 0.0, 1.0
     best = make(high)
     if kept(best) < keep:

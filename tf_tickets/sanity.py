@@ -12,10 +12,10 @@ import sys
 
 from absl import flags, logging
 
-from tf_tickets import checks, cli, files, harness, procedures, reporting, runner
+from tf_tickets import checks, cli, files, harness, procedures, reporting
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
-from tf_tickets.procedures.base import Settings
+from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.pruning import flags as pruning_flags
 from tf_tickets.pruning.config import DENSE, parse_method_budget
 from tf_tickets.training import flags as train_flags
@@ -24,14 +24,12 @@ from tf_tickets.training.run_dir import RunDir
 PROCEDURE = flags.DEFINE_string("procedure", None, "The procedure to check: at_init (with --criterion), or a "
                                 "partially-trained one: " + ", ".join(procedures.PROCEDURES.names())
                                 + " (default: --method).")
-METHODS = flags.DEFINE_list("methods", None, "Several methods in one report, method[@budget] each (e.g. "
-                            "random@smart_ratio,snip@global); checks that do not apply to one are reported, not run.")
+METHODS = flags.DEFINE_list("methods", None, "Several methods in one report, method[:criterion][@budget] each "
+                            "(e.g. random@smart_ratio,snip@global,lottery:magnitude_gradient); checks that do not "
+                            "apply to one are reported, not run.")
 SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "Seeds: each check runs once per seed.")
 CHECKS = flags.DEFINE_list("checks", None, "Checks to run (default: the paper's checks that apply to the method): "
                            + ", ".join(checks.names()) + ".")
-REWIND_TO = flags.DEFINE_string("rewind_to", "0it", "Lottery tickets rewind to this step (0it: initialisation).")
-LEVELS = flags.DEFINE_integer("levels", 1, "Lottery tickets: levels of iterative magnitude pruning.")
-FINETUNE_STEPS = flags.DEFINE_string("finetune_steps", "10ep", "Fine-tuning: how long, at the final learning rate.")
 PRINT_COMMANDS = flags.DEFINE_boolean("print_commands", False, "Print one command per run (wave by wave) and exit.")
 STAGE = flags.DEFINE_string("stage", None, "Run only this run of the grid (as printed by --print_commands).")
 GATHER = flags.DEFINE_boolean("gather", False, "Only build the table from finished runs.")
@@ -45,13 +43,12 @@ def build_grid(method=None, budget=None, several=False):
                            "lr_rewinding, hybrid, ...)")
     procedures.base.check_method(method)
     # The base run carries the shared budget, policy and options; each procedure sets its criterion.
-    base = harness.spec_from_flags(DENSE if method in procedures.PROCEDURES else method, budget)
+    base = harness.spec_from_flags(DENSE if procedures.base.is_procedure(method) else method, budget)
     try:
         seeds = [int(s) for s in SEEDS.value]
     except ValueError:
         raise TicketsError(f"--seeds must be integers, got {','.join(SEEDS.value)}") from None
-    settings = Settings(base, rewind_to=REWIND_TO.value, levels=LEVELS.value, finetune_steps=FINETUNE_STEPS.value)
-    procedure = procedures.make(method, settings)
+    procedure = procedures.make(method, procedure_flags.settings(base))
     chosen = CHECKS.value if CHECKS.value is not None else procedure.applicable_checks()
     root = train_flags.RUN_DIR.value or f"runs/sanity-{base.model}-{base.dataset}"
     grid = procedures.Grid(procedure, base.pruning.sparsity, seeds, chosen, root, skip_inapplicable=several)
@@ -67,9 +64,9 @@ def build_grids():
 
 def print_commands(grids) -> None:
     root = grids[0].root
-    names = "-".join(g.procedure.name for g in grids)
+    names = "-".join(g.procedure.slug for g in grids)
     flagfile = os.path.join(root, f"grid-{names}-sparsity{grids[0].sparsity:g}.cfg")
-    settings = harness.flagfile(sys.modules[__name__])
+    settings = harness.flagfile(procedure_flags, sys.modules[__name__])
     settings = "".join(line + "\n" for line in settings.splitlines()
                        if not line.startswith(("--print_commands", "--noprint_commands", "--stage", "--gather",
                                                "--nogather", "--run_dir")))
@@ -94,18 +91,6 @@ def merged_waves(grids):
                     seen.add(stage.name)
                     waves[number].append(stage)
     return waves
-
-
-def run_stage(grid, stage, data, strategy) -> None:
-    run_dir = RunDir(grid.path(stage.name))
-    run_dir.check(stage.spec.identity())
-    if run_dir.is_finished():
-        return
-    missing = [a for a in stage.after if not RunDir(grid.path(a)).is_finished()]
-    if missing:
-        raise TicketsError(f"{stage.name} needs {missing[0]} to have finished first")
-    logging.info("run %s", stage.name)
-    runner.execute(stage.spec, data, run_dir, strategy)
 
 
 def gather(grid) -> str:
@@ -156,7 +141,7 @@ def main(argv):
         data = harness.load_data(base)
         for number, stage in enumerate(stages, start=1):
             logging.info("[%d/%d] %s", number, len(stages), stage.name)
-            run_stage(grids[0], stage, data, strategy)
+            grids[0].run(stage, data, strategy)
         if STAGE.value:
             return 0
     for grid in grids:

@@ -19,8 +19,17 @@ def data_check(check):
 
 
 class AfterTraining(Procedure):
-    criterion = "magnitude"  # ranks the trained weights
+    criterion = "magnitude"  # ranks the trained weights (the default; any criterion can be given)
     budget = None  # None: the settings' budget (global by default)
+
+    def __init__(self, settings, criterion=None):
+        super().__init__(settings)
+        if criterion and criterion != type(self).criterion:
+            # Lévai & Zombori's data-dependent lottery tickets: e.g. lottery:magnitude_gradient. The
+            # criterion scores the trained weights on the data the pruning step sees (data checks corrupt it).
+            self.criterion = criterion
+            self.name = f"{type(self).name}:{criterion}"
+            self.description = f"{type(self).description}; trained weights ranked by {criterion}"
 
     def pretrain(self, seed: int, check) -> Stage:
         corrupt = data_check(check)
@@ -114,7 +123,7 @@ class LotteryTickets(AfterTraining):
             spec = self.ticket_spec(level_sparsity, seed, check if last else data_check(check), masks, start,
                                     outputs=Outputs(save_weights=not last))
             name = self.cell(sparsity, seed, check) if last else \
-                f"{self.name}/levels{len(levels)}/sparsity{sparsity:g}/{data_check(check) or 'none'}/seed{seed}/level{k}"
+                f"{self.slug}/levels{len(levels)}/sparsity{sparsity:g}/{data_check(check) or 'none'}/seed{seed}/level{k}"
             previous = Stage(name, spec)
             stages.append(previous)
         return stages

@@ -46,11 +46,16 @@ class Settings:
 
 
 class Procedure:
-    name = ""
+    name = ""  # as tables show it, e.g. "lottery" or "lottery:magnitude_gradient"
     description = ""
 
     def __init__(self, settings: Settings):
         self.settings = settings
+
+    @property
+    def slug(self) -> str:
+        """The name as a directory name ("lottery:magnitude_gradient" -> "lottery-magnitude_gradient")."""
+        return self.name.replace(":", "-")
 
     def uses(self) -> FrozenSet[str]:
         """What the procedure's tickets depend on: "data", "masks", "scores" (checks apply accordingly)."""
@@ -78,39 +83,60 @@ class Procedure:
         return self.settings.base.pruning.with_criterion(criterion, sparsity=sparsity, **changes)
 
     def cell(self, sparsity: float, seed: int, check: Optional[str]) -> str:
-        return f"{self.name}/sparsity{sparsity:g}/{check or 'plain'}/seed{seed}"
+        return f"{self.slug}/sparsity{sparsity:g}/{check or 'plain'}/seed{seed}"
+
+
+def split(method: str) -> Tuple[str, Optional[str]]:
+    """"lottery:magnitude_gradient" -> ("lottery", "magnitude_gradient"); "snip" -> ("snip", None)."""
+    name, _, criterion = method.partition(":")
+    return name.strip(), criterion.strip() or None
+
+
+def is_procedure(method: str) -> bool:
+    return split(method)[0] in PROCEDURES
 
 
 def check_method(method: str) -> None:
-    if method not in PROCEDURES and method not in criteria.CRITERIA:
+    name, criterion = split(method)
+    if name not in PROCEDURES and name not in criteria.CRITERIA:
         raise TicketsError(f"unknown method {method!r}; known: {', '.join(PROCEDURES.names())}, "
                            f"or a criterion pruned at initialisation: {', '.join(criteria.names())}")
+    if criterion is not None:
+        if name not in PROCEDURES:
+            raise TicketsError(f"{method!r}: only a partially-trained procedure takes a criterion "
+                               f"(procedure:criterion, e.g. lottery:magnitude_gradient)")
+        criteria.CRITERIA.get(criterion)
 
 
 def make(method: str, settings: Settings) -> Procedure:
-    """A partially-trained procedure by name, or, for a criterion's name, its ticket at initialisation."""
+    """A partially-trained procedure by name (`procedure[:criterion]`, the criterion ranking the trained
+    weights), or, for a criterion's name, its ticket at initialisation."""
     check_method(method)
-    if method in PROCEDURES:
-        return PROCEDURES.get(method)(settings)
+    name, criterion = split(method)
+    if name in PROCEDURES:
+        return PROCEDURES.get(name)(settings, criterion)
     from tf_tickets.procedures.at_init import AtInit
 
-    return AtInit(settings, method)
+    return AtInit(settings, name)
 
 
 def resolve(method: Optional[str], procedure: Optional[str], criterion: Optional[str]) -> str:
     """The procedure or criterion that `--procedure`/`--criterion` (or the older `--method`) name.
 
-    `--procedure=at_init --criterion=snip` and `--method=snip` are the same ticket; a partially-trained
-    procedure ranks trained weights by its own criterion.
+    `--procedure=at_init --criterion=snip` and `--method=snip` are the same ticket;
+    `--procedure=lottery --criterion=magnitude_gradient` is `lottery:magnitude_gradient`, lottery tickets
+    whose trained weights are ranked by that criterion (default: the procedure's own, magnitude).
     """
     if procedure and procedure != AT_INIT:
         check_method(procedure)
-        if procedure not in PROCEDURES:
+        if not is_procedure(procedure):
             raise TicketsError(f"--procedure={procedure} is a criterion: use --procedure={AT_INIT} "
                                f"--criterion={procedure} (or --method={procedure})")
         if criterion:
-            raise TicketsError(f"{procedure} ranks trained weights by its own criterion; --criterion is for "
-                               f"--procedure={AT_INIT}")
+            if split(procedure)[1]:
+                raise TicketsError(f"--procedure={procedure} names its criterion already; drop --criterion")
+            procedure = f"{procedure}:{criterion}"
+            check_method(procedure)
         return procedure
     name = criterion or method
     if procedure == AT_INIT and (name in (None, DENSE) or name in PROCEDURES):

@@ -9,9 +9,13 @@ import dataclasses
 import os
 from typing import Dict, List, Sequence, Tuple
 
+from absl import logging
+
 from tf_tickets import checks as check_registry
+from tf_tickets import runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures.base import Procedure, Stage
+from tf_tickets.training.run_dir import RunDir
 
 
 class Grid:
@@ -64,4 +68,16 @@ class Grid:
         return waves
 
     def table_dir(self) -> str:
-        return os.path.join(self.root, self.procedure.name, f"sparsity{self.sparsity:g}")
+        return os.path.join(self.root, self.procedure.slug, f"sparsity{self.sparsity:g}")
+
+    def run(self, stage: Stage, data, strategy=None) -> dict:
+        """Runs one stage (reusing it when finished); its inputs must have finished first."""
+        run_dir = RunDir(self.path(stage.name))
+        run_dir.check(stage.spec.identity())
+        if run_dir.is_finished():
+            return run_dir.results()
+        missing = [a for a in stage.after if not RunDir(self.path(a)).is_finished()]
+        if missing:
+            raise TicketsError(f"{stage.name} needs {missing[0]} to have finished first")
+        logging.info("run %s", stage.name)
+        return runner.execute(stage.spec, data, run_dir, strategy)
