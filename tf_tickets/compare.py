@@ -15,6 +15,7 @@ from tf_tickets import cli, harness, procedures, reporting, runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.pruning import format_report
+from tf_tickets.pruning.report import collapse_line
 from tf_tickets.pruning.config import DENSE, parse_method_budget
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.run_dir import RunDir
@@ -65,8 +66,9 @@ def main(argv):
         if results.get("sparsity_report"):
             print(f"\n{name}: sparsity report\n{format_report(results['sparsity_report'])}")
         rows.append({"ticket": name, "test_accuracy": results["test_accuracy"],
-                     "density": results.get("density", 1.0), "steps": results["steps"]})
-    table = reporting.write_table(root, "tickets", rows, ["ticket", "test_accuracy", "density", "steps"])
+                     "density": results.get("density", 1.0), "steps": results["steps"],
+                     "note": collapse_line(results.get("sparsity_report") or [])})
+    table = reporting.write_table(root, "tickets", rows, ["ticket", "test_accuracy", "density", "steps", "note"])
     reporting.bar_plot(os.path.join(root, "tickets.png"), [r["ticket"] for r in rows],
                        [r["test_accuracy"] for r in rows],
                        title=f"{base.model} on {base.dataset}, sparsity {base.pruning.sparsity:g}")

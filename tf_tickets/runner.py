@@ -16,7 +16,7 @@ from tf_tickets.data import ImageData, pipeline
 from tf_tickets.durations import Duration
 from tf_tickets.files import write_atomic, write_json
 from tf_tickets.masks import save as save_mask_file
-from tf_tickets.pruning import assign_masks, current_masks, format_report, sparsity_report, wrap
+from tf_tickets.pruning import assign_masks, collapse, current_masks, format_report, sparsity_report, wrap
 from tf_tickets.pruning.report import totals
 from tf_tickets.runs import RunSpec
 from tf_tickets.training import loop
@@ -97,6 +97,7 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
     masks = spec.masks.initial_masks(run, model)
     if masks is not None:
         assign_masks(model, masks)  # checks that the masks fit the model
+        collapse.check(model, spec.pruning.on_collapse)  # "raise" stops here, before anything is written
     run_dir.claim(spec.identity())
     if not spec.dense:
         callbacks = [tfmot.sparsity.keras.UpdatePruningStep()] + spec.masks.callbacks(run) + callbacks
@@ -112,6 +113,7 @@ def finish(run: Run, model, results: dict, run_dir: RunDir, chief: bool = True) 
         rows = sparsity_report(model)
         results["sparsity_report"] = rows
         results["density"] = totals(rows)["density"]
+        results["collapsed"] = collapse.find(model)  # empty layers, and whether the network stays connected
         if chief:
             save_mask_file(current_masks(model), run_dir.file(run_files.MASKS))
             write_json(run_dir.file(run_files.SPARSITY_JSON), rows)

@@ -18,6 +18,7 @@ from tf_tickets.procedures import verdicts
 from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.pruning import flags as pruning_flags
 from tf_tickets.pruning.config import DENSE, parse_method_budget
+from tf_tickets.pruning.report import collapse_line
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.run_dir import RunDir
 
@@ -94,16 +95,22 @@ def merged_waves(grids):
 
 
 def gather(grid) -> str:
-    accuracies, missing = {}, []
+    accuracies, collapsed, missing = {}, {}, []
     for (check, seed), name in grid.cells.items():
         results = RunDir(grid.path(name)).results()
         if results is None:
             missing.append(name)
         else:
             accuracies.setdefault(check, []).append(results["test_accuracy"])
+            if collapse_line(results.get("sparsity_report") or []):
+                collapsed.setdefault(check, []).append(seed)
     if missing:
         raise TicketsError(f"{len(missing)} runs have not finished, e.g. {missing[0]}: run them first")
     rows = verdicts.rows(accuracies, checks.label)
+    for row, check in zip(rows, accuracies):  # why a cell may sit at chance
+        if collapsed.get(check):
+            seeds = collapsed[check]
+            row["note"] = f"layer collapse in {len(seeds)} of {len(accuracies[check])} seeds (see sparsity.md)"
     rows += [{"check": checks.label(c), "n": 0, "accuracy": "not run", "verdict": grid.procedure.why_not(c)}
              for c in grid.skipped]
     if grid.pretrain:
@@ -113,7 +120,8 @@ def gather(grid) -> str:
                      "accuracy": f"{100 * mean:.2f} ± {100 * std:.2f}", "mean": mean, "std": std})
     title = (f"{grid.procedure.name} at sparsity {grid.sparsity:g}: {grid.procedure.description}; "
              f"test accuracy (%) over seeds {', '.join(map(str, grid.seeds))}")
-    table = reporting.write_table(grid.table_dir(), "sanity", rows, ["check", "n", "accuracy", "drop", "verdict"])
+    columns = ["check", "n", "accuracy", "drop", "verdict"] + (["note"] if collapsed else [])
+    table = reporting.write_table(grid.table_dir(), "sanity", rows, columns)
     plotted = [r for r in rows if "mean" in r]
     reporting.bar_plot(os.path.join(grid.table_dir(), "sanity.png"), [r["check"] for r in plotted],
                        [r["mean"] for r in plotted], [r["std"] for r in plotted],

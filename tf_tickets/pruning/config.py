@@ -11,7 +11,7 @@ from typing import Optional
 
 from tf_tickets import budgets, criteria
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import policies
+from tf_tickets.pruning import collapse, policies
 
 DENSE = "dense"  # the command line's word for "no criterion, no pruning"
 
@@ -24,6 +24,7 @@ class PruningConfig:
     policy: str = "conv_dense"
     criterion_options: tuple = ()  # ((key, value), ...)
     budget_options: tuple = ()
+    on_collapse: str = "warn"  # how empty layers are reported: warn, raise, ignore (not part of a run's identity)
 
     def __post_init__(self):
         if not 0 <= self.sparsity < 1:
@@ -32,6 +33,8 @@ class PruningConfig:
             criteria.make(self.criterion, **dict(self.criterion_options))
         budgets.make(self.budget, **dict(self.budget_options))
         policies.POLICIES.lookup(self.policy)
+        if self.on_collapse not in collapse.POLICIES:
+            raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {self.on_collapse!r}")
 
     def with_criterion(self, criterion: str, **changes) -> "PruningConfig":
         return dataclasses.replace(self, criterion=criterion, **changes)
@@ -42,7 +45,7 @@ class PruningConfig:
         if self.criterion is None:
             raise TicketsError("no criterion chosen: set --criterion (or --method)")
         return Pruner(self.criterion, self.sparsity, self.budget, seed, dict(self.criterion_options),
-                      dict(self.budget_options), invert=invert)
+                      dict(self.budget_options), invert=invert, on_collapse=self.on_collapse)
 
     def to_dict(self) -> dict:
         """The settings as JSON values, under the names run directories have always used."""

@@ -22,6 +22,9 @@ PRUNE_AT = flags.DEFINE_string("prune_at", "init", "When to prune: init, or afte
                                "(e.g. 500it, 2ep).")
 METHOD_OPTIONS = flags.DEFINE_list("method_options", [], "Criterion options, key=value (e.g. temperature=200).")
 BUDGET_OPTIONS = flags.DEFINE_list("budget_options", [], "Budget options, key=value (e.g. linear_keep_ratio=0.3).")
+ON_COLLAPSE = flags.DEFINE_enum("on_collapse", "warn", ["warn", "raise", "ignore"], "When masks leave a layer "
+                                "with no weight (or a criterion scores a layer all zero): warn, stop with an error "
+                                "before anything is written, or say nothing.")
 
 
 def criterion() -> str:
@@ -36,7 +39,8 @@ def pruning_config(criterion_name=None) -> PruningConfig:
     return PruningConfig(criterion=None if name in (DENSE, "file") else name, sparsity=SPARSITY.value,
                          budget=BUDGET.value, policy=POLICY.value,
                          criterion_options=parse_options(METHOD_OPTIONS.value, "--method_options"),
-                         budget_options=parse_options(BUDGET_OPTIONS.value, "--budget_options"))
+                         budget_options=parse_options(BUDGET_OPTIONS.value, "--budget_options"),
+                         on_collapse=ON_COLLAPSE.value)
 
 
 def prune_at():

@@ -7,6 +7,7 @@ import numpy as np
 from tf_tickets import budgets, criteria, models
 from tf_tickets.errors import TicketsError
 from tf_tickets import masks as mask_ops
+from tf_tickets.pruning import collapse
 from tf_tickets.pruning.carrier import assign_masks, strip, targets, weight_attr
 from tf_tickets.pruning.weights import restore
 from tf_tickets.pruning.wrapping import check_model, clone_with_weights, wrap
@@ -28,6 +29,7 @@ class Pruner:
     budget_options: Optional[dict] = None
     per_class: int = 10
     invert: bool = False  # keep the lowest-scoring weights instead (the score-inversion sanity check)
+    on_collapse: str = "warn"  # how a layer scored all zero or not finite is reported: warn, raise, ignore
 
     def __post_init__(self):
         if not 0 <= self.sparsity < 1:
@@ -63,6 +65,7 @@ class Pruner:
         for step in range(1, rounds + 1):
             scores = self.scorer.score(scoring, variables, batch=batch, masks=current, seed=self.seed)
             scores = [np.asarray(s, np.float64) for s in scores]
+            self._check_scores(found, scores)
             if self.invert:
                 scores = [-s for s in scores]
             if within is not None:
@@ -70,6 +73,18 @@ class Pruner:
             counts = self.layer_budget.keep_counts(infos, density ** (step / rounds), scores, residual=residual)
             current = mask_ops.top_k(scores, counts)
         return {t.key: m for t, m in zip(found, current)}
+
+
+    def _check_scores(self, found, scores) -> None:
+        """A layer whose scores are all zero (or not finite) ranks nothing: say so by name."""
+        bad = [t.key for t, s in zip(found, scores) if not np.all(np.isfinite(s))]
+        if bad:
+            collapse.report(f"{self.criterion} gave non-finite scores in {', '.join(bad)}: its masks there are "
+                            "arbitrary", self.on_collapse)
+        flat = [t.key for t, s in zip(found, scores) if s.size and np.all(s == 0)]
+        if flat:
+            collapse.report(f"{self.criterion} scored every weight zero in {', '.join(flat)}: its masks there "
+                            "are arbitrary (ties)", self.on_collapse)
 
 
 def strip_copy(wrapped):
@@ -87,7 +102,7 @@ def _same_variable(layer, attr):
 def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None, budget: str = "global",
           seed: int = 0, policy="conv_dense", criterion_options: Optional[dict] = None,
           budget_options: Optional[dict] = None, masks: Optional[Dict[str, np.ndarray]] = None,
-          method: Optional[str] = None, method_options: Optional[dict] = None):
+          method: Optional[str] = None, method_options: Optional[dict] = None, on_collapse: str = "warn"):
     """A new model, wrapped by TF-MOT and masked; `model` itself is left untouched.
 
     `criterion` scores weights (`tf_tickets.criteria`: random, magnitude, snip, grasp, synflow, obd,
@@ -95,11 +110,16 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
     global, layerwise, smart_ratio, erk, custom); data-dependent criteria draw a class-balanced
     batch from `data`. Given `masks` ({layer name: 0/1 array}, e.g. from a mask file), those are
     used instead. `method`/`method_options` are the older names of `criterion`/`criterion_options`.
-    Train the result with `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
+    Layers left without any weight are reported by name (`on_collapse`: "warn", "raise" or "ignore"),
+    and whether the network is still connected (`tf_tickets.pruning.collapse`). Train the result with `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
     """
     check_model(model)
+    if on_collapse not in collapse.POLICIES:
+        raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {on_collapse!r}")
     pruner = None if masks is not None else Pruner(method or criterion, sparsity, budget, seed,
-                                                   method_options or criterion_options, budget_options)
+                                                   method_options or criterion_options, budget_options,
+                                                   on_collapse=on_collapse)
     wrapped = wrap(model, policy)
     assign_masks(wrapped, masks if masks is not None else pruner.masks(wrapped, data))
+    collapse.check(wrapped, on_collapse)
     return wrapped

@@ -3,17 +3,22 @@ from typing import Dict, List
 
 import numpy as np
 
+from tf_tickets.pruning import collapse
 from tf_tickets.pruning.carrier import targets
 
 
 def sparsity_report(model) -> List[Dict]:
-    """One row per masked weight in forward order: name, size, kept, density; then nothing else."""
+    """One row per masked weight in forward order: name, size, kept, density, and whether the layer is
+    empty (keeps no weight) and, if so, whether it alone disconnects the network (`collapse`)."""
+    found = collapse.find(model)
     rows = []
     for target in targets(model):
         mask = target.mask.numpy()
         kept = int(np.count_nonzero(mask))
+        layer = target.layer.name
         rows.append({"name": target.key, "shape": list(mask.shape), "size": int(mask.size), "kept": kept,
-                     "density": kept / mask.size})
+                     "density": kept / mask.size, "empty": layer in found["empty"],
+                     "disconnects": layer in found["disconnecting"]})
     return rows
 
 
@@ -24,8 +29,16 @@ def totals(rows: List[Dict]) -> Dict:
 
 
 def format_report(rows: List[Dict]) -> str:
-    """A Markdown table, totals last."""
+    """A Markdown table, totals last; empty layers marked, with a warning line under the table."""
     lines = ["| layer | size | kept | density |", "|---|---:|---:|---:|"]
     for row in rows + [totals(rows)]:
-        lines.append(f"| {row['name']} | {row['size']:,} | {row['kept']:,} | {row['density']:.4f} |")
-    return "\n".join(lines)
+        mark = " (empty, disconnects)" if row.get("disconnects") else " (empty)" if row.get("empty") else ""
+        lines.append(f"| {row['name']}{mark} | {row['size']:,} | {row['kept']:,} | {row['density']:.4f} |")
+    warning = collapse_line(rows)
+    return "\n".join(lines + ([f"\nwarning: {warning}"] if warning else []))
+
+
+def collapse_line(rows: List[Dict]) -> str:
+    """"layer collapse: ..." from a report's rows, or "" when no layer is empty."""
+    return collapse.describe({"empty": [r["name"] for r in rows if r.get("empty")],
+                              "disconnecting": [r["name"] for r in rows if r.get("disconnects")]}) or ""

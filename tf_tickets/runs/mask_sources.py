@@ -16,7 +16,7 @@ from tf_tickets import masks as mask_files
 from tf_tickets.callbacks import PruneAtStep, rewind
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import assign_masks
+from tf_tickets.pruning import assign_masks, collapse
 from tf_tickets.runs.refs import Ref, path_of, resolved
 
 Masks = Dict[str, np.ndarray]
@@ -102,6 +102,7 @@ class FromCriterion(MaskSource):
         def prune_now(model):
             logging.info("pruning at step %d: %s, %s budget", step, run.spec.pruning.criterion, run.spec.pruning.budget)
             assign_masks(model, run.pruner().masks(model, data=run.scoring_data()))
+            collapse.check(model, run.spec.pruning.on_collapse)
 
         return [PruneAtStep(step, prune_now)]
 
