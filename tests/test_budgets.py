@@ -216,3 +216,23 @@ def test_budgets_and_masks_import_no_tensorflow():
             "print(bad); sys.exit(1 if bad else 0)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ---- min_density: a floor per layer, the total unchanged ---------------------------------------------
+
+@pytest.mark.parametrize("name", ["global", "layerwise", "erk", "smart_ratio"])
+def test_min_density_floors_every_layer_and_keeps_the_total(name):
+    layers = vgg19_layers()
+    rng = np.random.default_rng(0)
+    # Scores that would leave the early layers empty under one global threshold.
+    scores = [rng.random(l.shape, dtype=np.float32) * (1e-3 if i < 4 else 1) for i, l in enumerate(layers)]
+    plain = make(name).keep_counts(layers, 0.02, scores=scores, residual=False)
+    floored = make(name, min_density=0.01).keep_counts(layers, 0.02, scores=scores, residual=False)
+    assert sum(floored) == sum(plain)
+    assert all(c >= np.ceil(0.01 * l.size) for c, l in zip(floored, layers))
+    if name == "global":
+        assert min(c / l.size for c, l in zip(plain, layers)) < 0.01  # the floor changed something
+    with pytest.raises(TicketsError, match="min_density 0.5 keeps"):
+        make(name, min_density=0.5).keep_counts(layers, 0.02, scores=scores, residual=False)
+    with pytest.raises(TicketsError, match="min_density must be"):
+        make(name, min_density=1.5)

@@ -82,3 +82,27 @@ def test_runs_record_collapse_and_the_flag_can_stop_them(tmp_path, run_main):
     # The same settings with --on_collapse=ignore are the same run (the flag does not change what trains).
     again = run_main("tf_tickets.train", *TINY, "--on_collapse=ignore", f"--run_dir={tmp_path / 'b'}")
     assert again.returncode == 0
+
+
+def test_min_density_prevents_the_collapse(batch):
+    pruned, said = snip("mnist_conv_small", 0.999, batch, budget_options={"min_density": 0.0005})
+    assert said == [] and collapse.find(pruned)["connected"]
+    rows = sparsity_report(pruned)
+    assert all(r["kept"] >= np.ceil(0.0005 * r["size"]) for r in rows)
+    assert sum(r["kept"] for r in rows) == int(sum(r["size"] for r in rows) * (1 - 0.999))
+
+
+def test_skip_shortcuts_leaves_projection_shortcuts_dense():
+    from tf_tickets.backend import keras
+    from tf_tickets.pruning.policies import shortcut_convs
+
+    resnet = models.build("cifar_resnet_20", (32, 32, 3), 10, seed=0)
+    pruned = tf_tickets.prune(resnet, "random", 0.9, policy="skip_shortcuts")
+    masked = {r["name"] for r in sparsity_report(pruned)}
+    assert {"stage2_block1_shortcut_conv", "stage3_block1_shortcut_conv"}.isdisjoint(masked)
+    assert len(masked) == len(models.prunable_layers(resnet)) - 2
+    # The rule is structural: Keras' ResNet50 projections are found, MobileNetV2's 1x1 convs are not shortcuts.
+    assert shortcut_convs(keras.applications.ResNet50(input_shape=(32, 32, 3), weights=None, classes=10)) == {
+        "conv2_block1_0_conv", "conv3_block1_0_conv", "conv4_block1_0_conv", "conv5_block1_0_conv"}
+    assert shortcut_convs(keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None,
+                                                         classes=10)) == set()

@@ -82,9 +82,24 @@ def check_density(density) -> float:
 
 class Budget(WithOptions, abc.ABC):
     """Per-layer keep counts for a target density. Subclasses set `name` and `defaults` (their options)
-    and implement `_counts`; options are checked once, at construction."""
+    and implement `_counts`; options are checked once, at construction.
+
+    Every budget also takes `min_density` (default 0: the method as published): no layer keeps less
+    than ceil(min_density * size) weights, a remedy for layer collapse. The weights this adds to thin
+    layers are taken from the others in proportion to what they keep above the floor, so the total
+    stays exactly the budget's.
+    """
 
     kind = "budget"
+
+    def __init__(self, **options):
+        floor = options.pop("min_density", 0.0)
+        super().__init__(**options)
+        if not is_real(floor) or not 0 <= floor <= 1:
+            raise TicketsError(f"min_density must be a number in [0, 1], got {floor!r}")
+        self.min_density = float(floor)
+        if self.min_density:
+            self.options["min_density"] = self.min_density
 
     def keep_counts(self, layers: Sequence[LayerInfo], density: float,
                     scores: Optional[Sequence[np.ndarray]] = None, residual: bool = True) -> List[int]:
@@ -92,7 +107,8 @@ class Budget(WithOptions, abc.ABC):
         `residual=False` means a VGG-style net (only `smart_ratio` cares)."""
         layers = check_layers(layers)
         counts = self._counts(layers, check_density(density), scores, bool(residual))
-        return [min(max(int(c), 0), layer.size) for c, layer in zip(counts, layers)]
+        counts = [min(max(int(c), 0), layer.size) for c, layer in zip(counts, layers)]
+        return with_floor(counts, layers, self.min_density) if self.min_density else counts
 
     def densities(self, layers: Sequence[LayerInfo], density: float,
                   scores: Optional[Sequence[np.ndarray]] = None, residual: bool = True) -> List[float]:
@@ -104,6 +120,26 @@ class Budget(WithOptions, abc.ABC):
     @abc.abstractmethod
     def _counts(self, layers: List[LayerInfo], density: float, scores, residual: bool) -> List[int]:
         """Keep counts for checked arguments."""
+
+
+def with_floor(counts: List[int], layers: Sequence[LayerInfo], min_density: float) -> List[int]:
+    """`counts` with every layer raised to ceil(min_density * size), the same total (see `Budget`)."""
+    floors = [min(layer.size, math.ceil(min_density * layer.size)) for layer in layers]
+    total = sum(counts)
+    if sum(floors) > total:
+        raise TicketsError(f"min_density {min_density:g} keeps {sum(floors):,} weights, more than the "
+                           f"{total:,} the target density allows: lower min_density or the sparsity")
+    raised = [max(c, f) for c, f in zip(counts, floors)]
+    excess = sum(raised) - total
+    spare = np.array([r - f for r, f in zip(raised, floors)], np.float64)
+    if excess:
+        # Largest-remainder shares of `excess`, in proportion to what each layer keeps above its floor.
+        share = spare * excess / spare.sum()
+        take = np.floor(share).astype(np.int64)
+        rest = int(excess - take.sum())
+        take[np.argsort(-(share - take), kind="stable")[:rest]] += 1
+        raised = [int(r - t) for r, t in zip(raised, take)]
+    return raised
 
 
 class DensityBudget(Budget):

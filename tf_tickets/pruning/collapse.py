@@ -14,51 +14,15 @@ import numpy as np
 from absl import logging
 
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning.carrier import carrier_of
+from tf_tickets.pruning import graph as graph_ops
+from tf_tickets.pruning.carrier import carrier_of, weight_attr
 
 POLICIES = ("warn", "raise", "ignore")
 
 
-def _graph(model) -> Dict[str, Set[str]]:
-    """Layer name -> the names of the layers feeding it (a Sequential model is a chain)."""
-    names = [layer.name for layer in model.layers]
-    config = model.get_config()
-    if "input_layers" not in config:  # Sequential
-        return {name: ({names[i - 1]} if i else set()) for i, name in enumerate(names)}
-    known = set(names)
-
-    def referenced(node) -> Set[str]:
-        if isinstance(node, (list, tuple)):
-            if node and isinstance(node[0], str) and node[0] in known:
-                return {node[0]} | set().union(*(referenced(n) for n in node[1:])) if len(node) > 1 else {node[0]}
-            return set().union(*(referenced(n) for n in node)) if node else set()
-        if isinstance(node, dict):
-            return set().union(*(referenced(v) for v in node.values())) if node else set()
-        return set()
-
-    return {layer["name"]: referenced(layer.get("inbound_nodes", [])) for layer in config["layers"]}
-
-
-def _ends(model):
-    config = model.get_config()
-    if "input_layers" not in config:
-        return [model.layers[0].name], [model.layers[-1].name]
-    return [i[0] for i in config["input_layers"]], [o[0] for o in config["output_layers"]]
-
-
-def _connected(graph: Dict[str, Set[str]], inputs: List[str], outputs: List[str], removed: Set[str]) -> bool:
+def _connected(graph, inputs: List[str], outputs: List[str], removed: Set[str]) -> bool:
     """Whether every output is still reached from an input once the `removed` layers pass nothing on."""
-    feeds: Dict[str, Set[str]] = {name: set() for name in graph}
-    for name, sources in graph.items():
-        for source in sources:
-            feeds.setdefault(source, set()).add(name)
-    reached = set(i for i in inputs if i not in removed)
-    frontier = list(reached)
-    while frontier:
-        for nxt in feeds.get(frontier.pop(), ()):
-            if nxt not in reached and nxt not in removed:
-                reached.add(nxt)
-                frontier.append(nxt)
+    reached = graph_ops.reachable(graph, inputs, removed)
     return all(o in reached for o in outputs)
 
 
@@ -78,8 +42,8 @@ def find(model, masks: Optional[Dict[str, np.ndarray]] = None) -> Dict:
         if values and all(not np.any(v) for v in values):
             empty_layers.append(layer.name)
             keys[layer.name] = inner.name
-    graph = _graph(model)
-    inputs, outputs = _ends(model)
+    graph = graph_ops.inbound(model)
+    inputs, outputs = graph_ops.ends(model)
     connected = _connected(graph, inputs, outputs, set(empty_layers))
     alone = [n for n in empty_layers if not _connected(graph, inputs, outputs, {n})]
     disconnecting = [] if connected else (alone or empty_layers)
@@ -88,8 +52,6 @@ def find(model, masks: Optional[Dict[str, np.ndarray]] = None) -> Dict:
 
 
 def _keys(inner, pairs):
-    from tf_tickets.pruning.carrier import weight_attr
-
     return [f"{inner.name}/{weight_attr(w)}" if len(pairs) > 1 else inner.name for w, _ in pairs]
 
 

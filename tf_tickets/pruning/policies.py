@@ -7,6 +7,7 @@ wraps only the layers we prune. A user's custom layer takes part by implementing
 import tensorflow_model_optimization as tfmot
 
 from tf_tickets.backend import keras
+from tf_tickets.pruning import graph as graph_ops
 from tf_tickets.registry import Registry
 
 POLICIES = Registry("pruning policy")
@@ -68,6 +69,37 @@ class SkipFirstAndClassifier(ConvDense):
         return SkipFirstConv(self._model)._allowed(layer) and SkipClassifier(self._model)._allowed(layer)
 
 
+class SkipShortcuts(ConvDense):
+    """Keeps 1x1 projection shortcuts dense, as the SynFlow reference does by default: a 1x1 conv whose
+    output (through BatchNorm) meets, at an Add, a branch that starts from the conv's own input."""
+
+    def _allowed(self, layer):
+        if not hasattr(self, "_shortcuts"):
+            self._shortcuts = shortcut_convs(self._model)
+        return layer.name not in self._shortcuts
+
+
+def shortcut_convs(model) -> set:
+    graph = graph_ops.inbound(model)
+    feeds = graph_ops.outbound(graph)
+    kinds = {layer.name: layer for layer in model.layers}
+    found = set()
+    for layer in model.layers:
+        if not (isinstance(layer, keras.layers.Conv2D) and tuple(layer.kernel_size) == (1, 1)):
+            continue
+        end = layer.name  # follow its BatchNorm, if any, to the merge it feeds
+        while len(feeds.get(end, ())) == 1 and isinstance(kinds[min(feeds[end])], keras.layers.BatchNormalization):
+            end = min(feeds[end])
+        merges = [m for m in feeds.get(end, ()) if isinstance(kinds[m], keras.layers.Add)]
+        if not merges:
+            continue
+        others = graph[merges[0]] - {end}
+        branch = graph_ops.reachable(graph, graph[layer.name], removed={layer.name})
+        if others & branch:
+            found.add(layer.name)
+    return found
+
+
 class XNNPackSparse(ConvDense):
     """Only 1x1 Conv2D, the layers XNNPack runs sparse (TF-MOT's `PruneForLatencyOnXNNPack` checks the rest)."""
 
@@ -81,7 +113,8 @@ class XNNPackSparse(ConvDense):
 
 
 for _name, _cls in [("conv_dense", ConvDense), ("skip_first", SkipFirstConv), ("skip_classifier", SkipClassifier),
-                    ("skip_first_and_classifier", SkipFirstAndClassifier), ("xnnpack_1x1", XNNPackSparse)]:
+                    ("skip_first_and_classifier", SkipFirstAndClassifier), ("skip_shortcuts", SkipShortcuts),
+                    ("xnnpack_1x1", XNNPackSparse)]:
     POLICIES.register(_name)(_cls)
 
 
