@@ -153,3 +153,21 @@ def test_sanity_bad_input(tmp_path, args, message, run_main):
     errors = [line for line in result.stderr.splitlines() if line.startswith("tf_tickets.sanity: error:")]
     assert len(errors) == 1 and message in errors[0]
     assert not (tmp_path / "grid").exists()
+
+
+@pytest.mark.slow
+def test_the_main_command_prints_progress_and_tables_and_no_tensorflow_noise(tmp_path):
+    result = run_cli("tf_tickets.sanity", "--flagfile=configs/embedded_sanity.cfg", "--training_steps=20it",
+                     "--seeds=0,1", f"--run_dir={tmp_path / 'grid'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = (result.stdout + result.stderr).splitlines()
+    noise = [line for line in output if line.startswith(("I0000", "W0000", "E0000", "WARNING: All log messages"))
+             or "Sharding callback" in line or "cuInit" in line or "oneDNN" in line or "Callback method" in line
+             or line[:1] in "IWE" and line[1:5].isdigit()]  # absl-formatted TensorFlow log lines
+    assert noise == []
+    progress = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert len(progress) == 10 and progress[0].startswith("[1/10] random/sparsity0.9/plain/seed0")
+    assert all("%" in line and "ETA" in line for line in progress)
+    assert "| layerwise rearrange | 2 |" in result.stdout and "Epoch 1/" not in result.stdout
+    # The full log of each run still goes to its directory.
+    assert (tmp_path / "grid/snip/sparsity0.9/plain/seed0/log.txt").read_text()

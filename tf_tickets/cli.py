@@ -1,12 +1,93 @@
-"""What every entry point shares: absl's app.run with bad input turned into one line and exit code 2."""
+"""What every entry point shares: absl's app.run with bad input turned into one line and exit code 2,
+and output a person wants to read.
+
+By default our own log lines are printed as plain text; TensorFlow's INFO lines and Keras' notes about
+slow callbacks are dropped (they still reach each run's log file); warnings, ours and Python's, are one
+line each. `--verbose` shows everything in absl's usual format.
+"""
+import logging as py_logging
 import sys
+import warnings
 from typing import Sequence
 
-from absl import app, flags
+from absl import app, flags, logging
 
+from tf_tickets import quiet
 from tf_tickets.errors import TicketsError
 
 USAGE_ERROR = 2
+VERBOSE = flags.DEFINE_boolean("verbose", False, "Show everything: TensorFlow's own log lines, Keras' per-epoch "
+                               "lines of every run, absl's log format.")
+
+
+class _Readable(py_logging.Filter):
+    """Our INFO lines (not while a progress line speaks for each run) and every warning or error; not
+    TensorFlow's INFO lines or Keras' slow-callback notes."""
+
+    progress_lines = False
+
+    def filter(self, record):
+        if record.levelno < py_logging.WARNING:
+            return "tf_tickets" in record.pathname and not _Readable.progress_lines
+        return not str(record.msg).startswith("Callback method `")
+
+
+class Progress:
+    """One line per run of a batch of runs: `[7/15] snip/.../seed2  84.30%  (12 s, ETA 1 min)`.
+
+    While it is in use, the runs' own INFO lines and Keras' per-epoch lines stay off the console (each
+    run's log file keeps them); `--verbose` shows everything as well.
+    """
+
+    def __init__(self, total: int):
+        self.total, self.number, self.trained, self.seconds = total, 0, 0, 0.0
+        _Readable.progress_lines = not self.verbose
+
+    @property
+    def verbose(self) -> bool:
+        return VERBOSE.value or quiet.verbose()
+
+    @property
+    def fit_verbosity(self):
+        return None if self.verbose else 0
+
+    def done(self, name: str, results: dict, seconds: float, reused: bool = False) -> None:
+        self.number += 1
+        accuracy = f"{100 * results['test_accuracy']:.2f}%" if results else "-"
+        if reused:
+            timing = "finished earlier"
+        else:
+            self.trained += 1
+            self.seconds += seconds
+            left = (self.total - self.number) * self.seconds / self.trained
+            timing = f"{seconds:.0f} s, ETA {_duration(left)}"
+        print(f"[{self.number}/{self.total}] {name}  {accuracy}  ({timing})", flush=True)
+
+    def close(self) -> None:
+        _Readable.progress_lines = False
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+class _Plain(py_logging.Formatter):
+    def format(self, record):
+        message = record.getMessage()
+        return message if record.levelno < py_logging.WARNING else f"{record.levelname.lower()}: {message}"
+
+
+def readable_output() -> None:
+    """Plain, filtered log lines (unless --verbose); Python warnings as one log line each."""
+    if VERBOSE.value or quiet.verbose():
+        return
+    handler = logging.get_absl_handler()
+    handler.addFilter(_Readable())
+    handler.setFormatter(_Plain())
+    py_logging.getLogger("tensorflow").addFilter(_Readable())  # Keras' notes come through TensorFlow's logger
+    warnings.showwarning = lambda message, category, *_args, **_kwargs: logging.warning("%s", message)
 
 
 def fail(program: str, message: str) -> int:
@@ -32,7 +113,14 @@ def run(main, program: str) -> None:
         except flags.Error as error:
             sys.exit(fail(program, str(error).replace("\n", " ")))
 
-    app.run(lambda argv: _guarded(main, program, argv), flags_parser=parse_flags)
+    def start(argv):
+        readable_output()
+        return _guarded(main, program, argv)
+
+    from tf_tickets.backend import probe_devices
+
+    probe_devices()
+    app.run(start, flags_parser=parse_flags)
 
 
 def run_in_process(main, program: str, args: Sequence[str]) -> int:

@@ -8,6 +8,7 @@ e.g. `lottery` or `lottery:magnitude_gradient` (its stages run under --run_dir, 
 pretraining). Finished runs are reused, killed ones resume.
 """
 import os
+import time
 
 from absl import flags, logging
 
@@ -51,23 +52,26 @@ def main(argv):
     strategy, _ = harness.devices(base)
     dataset = harness.load_data(base)
     rows = []
+    progress = cli.Progress(sum(len(stages) for stages, _, _ in plans.values()))
     for name, (stages, counted, grid) in plans.items():
         for stage in stages:
-            if grid is not None:
-                grid.run(stage, dataset, strategy)
-                continue
             run_dir = RunDir(os.path.join(root, stage.name))
-            if run_dir.is_finished():
-                logging.info("%s: finished earlier, reusing %s", name, run_dir.path)
+            started, reused = time.time(), run_dir.is_finished()
+            if grid is not None:
+                results = grid.run(stage, dataset, strategy, verbose=progress.fit_verbosity)
+            elif reused:
+                results = run_dir.results()
             else:
                 logging.info("%s: training in %s", name, run_dir.path)
-                runner.execute(stage.spec, dataset, run_dir, strategy)
+                results = runner.execute(stage.spec, dataset, run_dir, strategy, verbose=progress.fit_verbosity)
+            progress.done(stage.name, results, time.time() - started, reused)
         results = RunDir(os.path.join(root, counted)).results()
         if results.get("sparsity_report"):
             print(f"\n{name}: sparsity report\n{format_report(results['sparsity_report'])}")
         rows.append({"ticket": name, "test_accuracy": results["test_accuracy"],
                      "density": results.get("density", 1.0), "steps": results["steps"],
                      "note": collapse_line(results.get("sparsity_report") or [])})
+    progress.close()
     table = reporting.write_table(root, "tickets", rows, ["ticket", "test_accuracy", "density", "steps", "note"])
     reporting.bar_plot(os.path.join(root, "tickets.png"), [r["ticket"] for r in rows],
                        [r["test_accuracy"] for r in rows],

@@ -9,6 +9,7 @@ from tf_tickets import cli, data, models
 from tf_tickets.data import corrupt
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import flags as pruning_flags
+from tf_tickets.quiet import native_logs
 from tf_tickets.pruning.config import DENSE
 from tf_tickets.runs import FromCriterion, FromFile, NoMasks, Ref, RunSpec
 from tf_tickets.training import distribution
@@ -53,9 +54,12 @@ def load_data(spec: RunSpec):
 
 def devices(spec: RunSpec):
     """Sets up devices and precision as the flags say; returns (strategy, precision policy name)."""
-    distribution.split_cpu(F.LOGICAL_CPUS.value)
-    policy = distribution.set_precision(spec.mixed_precision)
-    return distribution.make_strategy(F.DISTRIBUTION.value), policy
+    with native_logs():  # starting the runtime probes CUDA, which says so loudly on a machine without GPUs
+        distribution.split_cpu(F.LOGICAL_CPUS.value)
+        policy = distribution.set_precision(spec.mixed_precision)
+        strategy = distribution.make_strategy(F.DISTRIBUTION.value)
+        distribution.start_runtime()
+    return strategy, policy
 
 
 def flagfile(*modules) -> str:

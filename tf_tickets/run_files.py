@@ -10,6 +10,7 @@ METRICS_JSON = "metrics.json"  # one row per epoch
 METRICS_CSV = "metrics.csv"
 CHECKPOINTS = "checkpoints"  # model, optimizer, masks and epoch at each epoch end
 TENSORBOARD = "tensorboard"
+LOG = "log.txt"  # every log line of the run (what the console leaves out, too)
 MASKS = "masks.npz"  # the final masks of a pruned run, keyed by layer
 SPARSITY_JSON = "sparsity.json"  # the per-layer sparsity report
 SPARSITY_MD = "sparsity.md"

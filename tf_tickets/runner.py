@@ -5,11 +5,13 @@ Entry points and procedures describe runs as `RunSpec`s (`tf_tickets.runs`) and 
 `build_model`, the mask source's initial masks and callbacks, the check's callback, the outputs'
 callbacks, and `finish`.
 """
+import contextlib
 import functools
+import logging as py_logging
 from typing import List, Optional
 
-import tensorflow_model_optimization as tfmot
 
+from tf_tickets.backend import tfmot
 from tf_tickets import checks, models, run_files
 from tf_tickets.callbacks import rewind
 from tf_tickets.data import ImageData, pipeline
@@ -85,11 +87,13 @@ def output_callbacks(run: Run, run_dir: RunDir, chief: bool) -> List:
     return [rewind.CaptureWeights(run.to_steps(capture_at), run_dir.file(run_files.REWIND_POINT), enabled=chief)]
 
 
-def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True) -> dict:
+def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True,
+            verbose: Optional[int] = None) -> dict:
     """Trains the run (resuming it if it was cut short) and returns its results.
 
     The initial masks are computed and checked against the model before the run directory is claimed,
-    so that bad input (say, labels beyond the model's classes) leaves nothing behind.
+    so that bad input (say, labels beyond the model's classes) leaves nothing behind. Log lines of the
+    run go to its directory's log file as well. `verbose`: Keras' verbosity for `fit` (None: default).
     """
     run = Run(spec, data)
     model = loop.build_in_scope(lambda: build_model(run), strategy)
@@ -99,12 +103,35 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
         assign_masks(model, masks)  # checks that the masks fit the model
         collapse.check(model, spec.pruning.on_collapse)  # "raise" stops here, before anything is written
     run_dir.claim(spec.identity())
+    with run_log(run_dir, chief):
+        return _train(run, model, callbacks, run_dir, strategy, chief, verbose)
+
+
+def _train(run: Run, model, callbacks, run_dir, strategy, chief, verbose) -> dict:
+    spec = run.spec
     if not spec.dense:
         callbacks = [tfmot.sparsity.keras.UpdatePruningStep()] + spec.masks.callbacks(run) + callbacks
     callbacks += output_callbacks(run, run_dir, chief)
     model, results = loop.train(model, run.train_data, spec.train, run_dir, strategy, callbacks=callbacks,
-                                initial_step=spec.start.step)
+                                initial_step=spec.start.step, verbose=verbose)
     return finish(run, model, results, run_dir, chief)
+
+
+@contextlib.contextmanager
+def run_log(run_dir: RunDir, enabled: bool = True):
+    """Every log record while the run trains (ours, TensorFlow's, warnings) appended to its log file."""
+    if not enabled:
+        yield
+        return
+    handler = py_logging.FileHandler(run_dir.file(run_files.LOG))
+    handler.setFormatter(py_logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = py_logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
 
 
 def finish(run: Run, model, results: dict, run_dir: RunDir, chief: bool = True) -> dict:

@@ -9,6 +9,7 @@ wave, for a scheduler (a SLURM job array, say); `--gather` then builds the table
 import os
 import shlex
 import sys
+import time
 
 from absl import flags, logging
 
@@ -147,11 +148,15 @@ def main(argv):
         base = grids[0].base
         strategy, _ = harness.devices(base)
         data = harness.load_data(base)
-        for number, stage in enumerate(stages, start=1):
-            logging.info("[%d/%d] %s", number, len(stages), stage.name)
-            grids[0].run(stage, data, strategy)
+        progress = cli.Progress(len(stages))
+        for stage in stages:
+            started, reused = time.time(), grids[0].is_finished(stage)
+            results = grids[0].run(stage, data, strategy, verbose=progress.fit_verbosity)
+            progress.done(stage.name, results, time.time() - started, reused)
+        progress.close()
         if STAGE.value:
             return 0
+        print()
     for grid in grids:
         print(gather(grid) + "\n")
     print(f"({VERDICT_RULE})")

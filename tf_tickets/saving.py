@@ -1,9 +1,8 @@
 """Loading models saved with our masks, schedules and optimizers, in one call."""
 import os
 
-import tensorflow_model_optimization as tfmot
 
-from tf_tickets.backend import keras
+from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning.schedules import FixedMask, OneShot
 from tf_tickets.training.lr_schedules import WarmupSchedule

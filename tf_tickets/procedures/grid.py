@@ -70,8 +70,12 @@ class Grid:
     def table_dir(self) -> str:
         return os.path.join(self.root, self.procedure.slug, f"sparsity{self.sparsity:g}")
 
-    def run(self, stage: Stage, data, strategy=None) -> dict:
-        """Runs one stage (reusing it when finished); its inputs must have finished first."""
+    def is_finished(self, stage: Stage) -> bool:
+        return RunDir(self.path(stage.name)).is_finished()
+
+    def run(self, stage: Stage, data, strategy=None, verbose=None) -> dict:
+        """Runs one stage (reusing it when finished); its inputs must have finished first. `verbose`:
+        Keras' verbosity for its `fit` (None: the default)."""
         run_dir = RunDir(self.path(stage.name))
         run_dir.check(stage.spec.identity())
         if run_dir.is_finished():
@@ -80,4 +84,4 @@ class Grid:
         if missing:
             raise TicketsError(f"{stage.name} needs {missing[0]} to have finished first")
         logging.info("run %s", stage.name)
-        return runner.execute(stage.spec, data, run_dir, strategy)
+        return runner.execute(stage.spec, data, run_dir, strategy, verbose=verbose)

@@ -10,9 +10,8 @@ import dataclasses
 from typing import Dict, List, Tuple
 
 import numpy as np
-import tensorflow_model_optimization as tfmot
 
-from tf_tickets.backend import keras, tf
+from tf_tickets.backend import keras, tf, tfmot
 from tf_tickets.errors import TicketsError
 
 

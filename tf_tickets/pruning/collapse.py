@@ -11,7 +11,6 @@ import warnings
 from typing import Dict, List, Optional, Set
 
 import numpy as np
-from absl import logging
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import graph as graph_ops
@@ -70,13 +69,12 @@ def describe(found: Dict) -> Optional[str]:
 
 
 def report(message: str, on_collapse: str = "warn") -> None:
-    """Says `message` as `on_collapse` asks: a warning (log and Python warning), a TicketsError, or nothing."""
+    """Says `message` as `on_collapse` asks: a Python warning, a TicketsError, or nothing."""
     if on_collapse not in POLICIES:
         raise TicketsError(f"on_collapse must be one of {', '.join(POLICIES)}, got {on_collapse!r}")
     if on_collapse == "raise":
         raise TicketsError(message)
-    if on_collapse == "warn":
-        logging.warning("%s", message)
+    if on_collapse == "warn":  # a Python warning; the command line turns it into one log line
         warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 

@@ -4,9 +4,8 @@ TF-MOT's own `prune_low_magnitude(model)` wraps every layer (BatchNorm and Add i
 wraps only the layers we prune. A user's custom layer takes part by implementing TF-MOT's
 `PrunableLayer` (its `get_prunable_weights()` says which weights get masks).
 """
-import tensorflow_model_optimization as tfmot
 
-from tf_tickets.backend import keras
+from tf_tickets.backend import keras, tfmot
 from tf_tickets.pruning import graph as graph_ops
 from tf_tickets.registry import Registry
 

@@ -6,8 +6,7 @@ ticket here is carried this way; its masks come from our criteria). `OneShot` sa
 at a given step, with a per-layer target: TF-MOT's own magnitude pruning inside each layer, for users
 who want it in their own pipelines. TF-MOT calls a schedule with step 1 first, never 0.
 """
-from tf_tickets.backend import keras, tf
-import tensorflow_model_optimization as tfmot
+from tf_tickets.backend import keras, tf, tfmot
 
 
 @keras.utils.register_keras_serializable("tf_tickets")

@@ -5,9 +5,8 @@ masks zero the caller's weights. Everything here works on a clone with copied we
 """
 from typing import Callable, Optional
 
-import tensorflow_model_optimization as tfmot
 
-from tf_tickets.backend import keras
+from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import policies
 from tf_tickets.pruning.carrier import (Target, apply_masks, assign_masks, current_masks, is_wrapped,  # noqa: F401

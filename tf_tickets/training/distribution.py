@@ -20,6 +20,11 @@ def split_cpu(num_devices: int) -> None:
         raise TicketsError(f"cannot split the CPU into {num_devices} devices: {error}") from None
 
 
+def start_runtime() -> None:
+    """Initialises TensorFlow's devices now (after `split_cpu`), rather than at the first op."""
+    tf.config.list_logical_devices()
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     if name == "default":
         return tf.distribute.get_strategy()
