@@ -39,7 +39,9 @@ class Run:
         self.steps_per_epoch = pipeline.steps_per_epoch(len(data.x_train), spec.train.batch_size)
         corrupt = self.check.corrupt if self.check and self.check.corrupt else None
         self.pruning_data = corrupt(data, self.seed) if corrupt else data  # what the pruning step sees
-        self.train_data = self.pruning_data if spec.dense else data  # a dense run trains on what it prunes with
+        # A dense run (whose weights later stages prune) and a run that prunes while it trains learn from
+        # the data the pruning step sees; a ticket whose masks are given trains on clean data.
+        self.train_data = self.pruning_data if spec.masks.trains_on_pruning_data else data
 
     def to_steps(self, duration: Duration) -> int:
         return duration.to_steps(self.steps_per_epoch)
@@ -67,7 +69,7 @@ def build_model(run: Run):
     model = run.fresh_model(run.seed)
     if run.start_weights() is not None:
         rewind.restore(model, run.start_weights())
-    return model if run.spec.dense else wrap(model, run.spec.pruning.policy)
+    return model if run.spec.dense else wrap(model, run.spec.pruning.policy, run.spec.masks.schedule_for(run))
 
 
 def check_callbacks(run: Run, model) -> List:

@@ -39,10 +39,16 @@ class Settings:
     rewind_to: Duration = "0it"  # lottery tickets rewind here (0it: initialisation; 500it: late rewinding)
     levels: int = 1  # lottery tickets: levels of iterative magnitude pruning
     finetune_steps: Duration = "10ep"  # fine-tuning: how long, at the schedule's final learning rate
+    gmp_begin: Duration = "0it"  # gradual magnitude pruning (TF-MOT's PolynomialDecay): first pruning step
+    gmp_end: Optional[Duration] = None  # last pruning step (default: three quarters of the run)
+    gmp_frequency: int = 100  # prune every this many steps
+    gmp_power: int = 3  # the schedule's exponent
 
     def __post_init__(self):
         object.__setattr__(self, "rewind_to", Duration.parse(self.rewind_to))
         object.__setattr__(self, "finetune_steps", Duration.parse(self.finetune_steps))
+        if self.gmp_end is not None:
+            object.__setattr__(self, "gmp_end", Duration.parse(self.gmp_end))
 
 
 class Procedure:

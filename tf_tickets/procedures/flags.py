@@ -6,7 +6,13 @@ from tf_tickets.procedures.base import Settings
 REWIND_TO = flags.DEFINE_string("rewind_to", "0it", "Lottery tickets rewind to this step (0it: initialisation).")
 LEVELS = flags.DEFINE_integer("levels", 1, "Lottery tickets: levels of iterative magnitude pruning.")
 FINETUNE_STEPS = flags.DEFINE_string("finetune_steps", "10ep", "Fine-tuning: how long, at the final learning rate.")
+GMP_BEGIN = flags.DEFINE_string("gmp_begin", "0it", "gmp (TF-MOT's PolynomialDecay): the first pruning step.")
+GMP_END = flags.DEFINE_string("gmp_end", None, "gmp: the last pruning step (default: three quarters of the run).")
+GMP_FREQUENCY = flags.DEFINE_integer("gmp_frequency", 100, "gmp: prune every this many steps.", lower_bound=1)
+GMP_POWER = flags.DEFINE_integer("gmp_power", 3, "gmp: the schedule's exponent.", lower_bound=1)
 
 
 def settings(base) -> Settings:
-    return Settings(base, rewind_to=REWIND_TO.value, levels=LEVELS.value, finetune_steps=FINETUNE_STEPS.value)
+    return Settings(base, rewind_to=REWIND_TO.value, levels=LEVELS.value, finetune_steps=FINETUNE_STEPS.value,
+                    gmp_begin=GMP_BEGIN.value, gmp_end=GMP_END.value, gmp_frequency=GMP_FREQUENCY.value,
+                    gmp_power=GMP_POWER.value)

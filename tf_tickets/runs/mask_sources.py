@@ -13,6 +13,7 @@ import numpy as np
 from absl import logging
 
 from tf_tickets import masks as mask_files
+from tf_tickets.backend import tfmot
 from tf_tickets.callbacks import PruneAtStep, rewind
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
@@ -24,6 +25,11 @@ Masks = Dict[str, np.ndarray]
 
 class MaskSource:
     dense = False  # True: the run carries no masks at all
+    trains_on_pruning_data = False  # True: the masks come out of training itself, so a data check corrupts it
+
+    def schedule_for(self, run):
+        """The TF-MOT `PruningSchedule` of each wrapped layer, as `schedule_for(layer)`; None: masks held fixed."""
+        return None
 
     def validate(self, pruning) -> None:
         """One-line errors for settings this source cannot work with."""
@@ -55,6 +61,7 @@ class NoMasks(MaskSource):
     """A dense run."""
 
     dense = True
+    trains_on_pruning_data = True  # a dense run trains on what later pruning steps see
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +138,49 @@ class FromFile(MaskSource):
 
     def pruning_identity(self):
         return {"method": self.spelled, "mask_file": str(self.path)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Gradual(MaskSource):
+    """TF-MOT's own gradual magnitude pruning (`prune_low_magnitude` with `PolynomialDecay`): each layer's
+    sparsity rises from 0 at `begin` to the run's sparsity at `end` (default: three quarters of the run),
+    by magnitude inside the layer, every `frequency` steps. TF-MOT's schedule and wrapper do the pruning."""
+
+    begin: Duration = "0it"
+    end: Optional[Duration] = None
+    frequency: int = 100
+    power: int = 3
+    trains_on_pruning_data = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "begin", Duration.parse(self.begin))
+        if self.end is not None:
+            object.__setattr__(self, "end", Duration.parse(self.end))
+        if self.frequency < 1 or self.power < 1:
+            raise TicketsError(f"gradual pruning needs frequency >= 1 and power >= 1, got {self.frequency}, "
+                               f"{self.power}")
+
+    def steps(self, run) -> Tuple[int, int]:
+        """(begin, end) steps; end is moved back onto the pruning grid so that the last pruning step reaches
+        the target sparsity exactly."""
+        total = run.spec.train.total_steps(run.steps_per_epoch)
+        begin = run.to_steps(self.begin)
+        end = run.to_steps(self.end) if self.end is not None else int(0.75 * total)
+        end = begin + (end - begin) // self.frequency * self.frequency
+        if not 0 <= begin < end <= total:
+            raise TicketsError(f"gradual pruning from step {begin} to {end} (every {self.frequency}) does not fit "
+                               f"in a run of {total} steps: adjust --gmp_begin/--gmp_end/--gmp_frequency")
+        return begin, end
+
+    def schedule_for(self, run):
+        begin, end = self.steps(run)
+        sparsity = run.spec.pruning.sparsity
+        return lambda layer: tfmot.sparsity.keras.PolynomialDecay(0.0, sparsity, begin, end, power=self.power,
+                                                                  frequency=self.frequency)
+
+    def pruning_identity(self):
+        return {"method": "gmp", "gmp": {"begin": str(self.begin), "end": str(self.end) if self.end else None,
+                                         "frequency": self.frequency, "power": self.power}}
 
 
 COMBINATIONS = {"union": mask_files.union, "intersection": mask_files.intersection}
