@@ -48,6 +48,8 @@ def plot(tables, path):
         ax.bar(range(len(labels)), means, yerr=stds, capsize=3, color=colors)
         ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
         ax.set_ylabel("test accuracy (%)")
+        if means:  # zoom on the bars' range: differences of a point must be visible
+            ax.set_ylim(max(0.0, min(means) - 2 * max(stds) - 1), min(100.0, max(means) + 2 * max(stds) + 0.5))
         ax.set_title(f"sparsity {sparsity:g} (blue: method, orange: under a check)")
     fig.tight_layout()
     buffer = io.BytesIO()
