@@ -16,7 +16,8 @@ from tf_tickets.errors import TicketsError  # noqa: E402
 __version__ = "0.1.0"
 
 _LAZY = {"format_report": "tf_tickets.pruning", "prune": "tf_tickets.pruning", "sparsity_report": "tf_tickets.pruning",
-         "strip": "tf_tickets.pruning", "load_model": "tf_tickets.saving"}
+         "strip": "tf_tickets.pruning", "load_model": "tf_tickets.saving",
+         "sanity_check": "tf_tickets.procedures.user"}
 
 __all__ = ["TicketsError", "__version__", *sorted(_LAZY)]
 

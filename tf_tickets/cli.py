@@ -12,7 +12,7 @@ from typing import Sequence
 
 from absl import app, flags, logging
 
-from tf_tickets import quiet
+from tf_tickets import progress, quiet
 from tf_tickets.errors import TicketsError
 
 USAGE_ERROR = 2
@@ -20,57 +20,18 @@ VERBOSE = flags.DEFINE_boolean("verbose", False, "Show everything: TensorFlow's 
                                "lines of every run, absl's log format.")
 
 
+def verbose() -> bool:
+    return VERBOSE.value or quiet.verbose()
+
+
 class _Readable(py_logging.Filter):
     """Our INFO lines (not while a progress line speaks for each run) and every warning or error; not
     TensorFlow's INFO lines or Keras' slow-callback notes."""
 
-    progress_lines = False
-
     def filter(self, record):
         if record.levelno < py_logging.WARNING:
-            return "tf_tickets" in record.pathname and not _Readable.progress_lines
+            return "tf_tickets" in record.pathname and not progress.speaking()
         return not str(record.msg).startswith("Callback method `")
-
-
-class Progress:
-    """One line per run of a batch of runs: `[7/15] snip/.../seed2  84.30%  (12 s, ETA 1 min)`.
-
-    While it is in use, the runs' own INFO lines and Keras' per-epoch lines stay off the console (each
-    run's log file keeps them); `--verbose` shows everything as well.
-    """
-
-    def __init__(self, total: int):
-        self.total, self.number, self.trained, self.seconds = total, 0, 0, 0.0
-        _Readable.progress_lines = not self.verbose
-
-    @property
-    def verbose(self) -> bool:
-        return VERBOSE.value or quiet.verbose()
-
-    @property
-    def fit_verbosity(self):
-        return None if self.verbose else 0
-
-    def done(self, name: str, results: dict, seconds: float, reused: bool = False) -> None:
-        self.number += 1
-        accuracy = f"{100 * results['test_accuracy']:.2f}%" if results else "-"
-        if reused:
-            timing = "finished earlier"
-        else:
-            self.trained += 1
-            self.seconds += seconds
-            left = (self.total - self.number) * self.seconds / self.trained
-            timing = f"{seconds:.0f} s, ETA {_duration(left)}"
-        print(f"[{self.number}/{self.total}] {name}  {accuracy}  ({timing})", flush=True)
-
-    def close(self) -> None:
-        _Readable.progress_lines = False
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 class _Plain(py_logging.Formatter):
@@ -81,7 +42,7 @@ class _Plain(py_logging.Formatter):
 
 def readable_output() -> None:
     """Plain, filtered log lines (unless --verbose); Python warnings as one log line each."""
-    if VERBOSE.value or quiet.verbose():
+    if verbose():
         return
     handler = logging.get_absl_handler()
     handler.addFilter(_Readable())

@@ -15,6 +15,7 @@ from absl import flags, logging
 from tf_tickets import cli, harness, procedures, reporting, runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import flags as procedure_flags
+from tf_tickets.progress import Progress
 from tf_tickets.pruning import format_report
 from tf_tickets.pruning.report import collapse_line
 from tf_tickets.pruning.config import DENSE, parse_method_budget
@@ -52,7 +53,7 @@ def main(argv):
     strategy, _ = harness.devices(base)
     dataset = harness.load_data(base)
     rows = []
-    progress = cli.Progress(sum(len(stages) for stages, _, _ in plans.values()))
+    progress = Progress(sum(len(stages) for stages, _, _ in plans.values()), cli.verbose())
     for name, (stages, counted, grid) in plans.items():
         for stage in stages:
             run_dir = RunDir(os.path.join(root, stage.name))

@@ -8,7 +8,7 @@ callbacks, and `finish`.
 import contextlib
 import functools
 import logging as py_logging
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 
 from tf_tickets.backend import tfmot
@@ -32,8 +32,8 @@ REINIT_SEED_OFFSET = 10007  # the reinitialisation check draws fresh weights fro
 class Run:
     """One run being set up: its spec and data, and what its parts share, each made once."""
 
-    def __init__(self, spec: RunSpec, data: ImageData):
-        self.spec, self.data = spec, data
+    def __init__(self, spec: RunSpec, data: ImageData, build: Optional[Callable] = None):
+        self.spec, self.data, self.build = spec, data, build
         self.seed = spec.train.seed
         self.check = checks.get(spec.check) if spec.check else None
         self.steps_per_epoch = pipeline.steps_per_epoch(len(data.x_train), spec.train.batch_size)
@@ -61,6 +61,9 @@ class Run:
         return pipeline.train_dataset(self.pruning_data, train.batch_size, train.seed, augment=train.augment)
 
     def fresh_model(self, seed: int):
+        """The registry's model `spec.model`, or the user's own `build(seed)`."""
+        if self.build is not None:
+            return self.build(seed)
         return models.build(self.spec.model, self.data.input_shape, self.data.num_classes, seed=seed)
 
 
@@ -90,14 +93,15 @@ def output_callbacks(run: Run, run_dir: RunDir, chief: bool) -> List:
 
 
 def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True,
-            verbose: Optional[int] = None) -> dict:
+            verbose: Optional[int] = None, build: Optional[Callable] = None) -> dict:
     """Trains the run (resuming it if it was cut short) and returns its results.
 
     The initial masks are computed and checked against the model before the run directory is claimed,
     so that bad input (say, labels beyond the model's classes) leaves nothing behind. Log lines of the
-    run go to its directory's log file as well. `verbose`: Keras' verbosity for `fit` (None: default).
+    run go to its directory's log file as well. `verbose`: Keras' verbosity for `fit` (None: default);
+    `build(seed)`: the user's own model instead of the registry's `spec.model`.
     """
-    run = Run(spec, data)
+    run = Run(spec, data, build)
     model = loop.build_in_scope(lambda: build_model(run), strategy)
     callbacks = check_callbacks(run, model)
     masks = spec.masks.initial_masks(run, model)

@@ -9,19 +9,16 @@ wave, for a scheduler (a SLURM job array, say); `--gather` then builds the table
 import os
 import shlex
 import sys
-import time
 
 from absl import flags, logging
 
-from tf_tickets import checks, cli, files, harness, procedures, reporting
+from tf_tickets import checks, cli, files, harness, procedures
 from tf_tickets.errors import TicketsError
-from tf_tickets.procedures import verdicts
+from tf_tickets.procedures import report
 from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.pruning import flags as pruning_flags
 from tf_tickets.pruning.config import DENSE, parse_method_budget
-from tf_tickets.pruning.report import collapse_line
 from tf_tickets.training import flags as train_flags
-from tf_tickets.training.run_dir import RunDir
 
 PROCEDURE = flags.DEFINE_string("procedure", None, "The procedure to check: at_init (with --criterion), or a "
                                 "partially-trained one: " + ", ".join(procedures.PROCEDURES.names())
@@ -95,45 +92,6 @@ def merged_waves(grids):
     return waves
 
 
-def gather(grid) -> str:
-    accuracies, collapsed, missing = {}, {}, []
-    for (check, seed), name in grid.cells.items():
-        results = RunDir(grid.path(name)).results()
-        if results is None:
-            missing.append(name)
-        else:
-            accuracies.setdefault(check, []).append(results["test_accuracy"])
-            if collapse_line(results.get("sparsity_report") or []):
-                collapsed.setdefault(check, []).append(seed)
-    if missing:
-        raise TicketsError(f"{len(missing)} runs have not finished, e.g. {missing[0]}: run them first")
-    rows = verdicts.rows(accuracies, checks.label)
-    for row, check in zip(rows, accuracies):  # why a cell may sit at chance
-        if collapsed.get(check):
-            seeds = collapsed[check]
-            row["note"] = f"layer collapse in {len(seeds)} of {len(accuracies[check])} seeds (see sparsity.md)"
-    rows += [{"check": checks.label(c), "n": 0, "accuracy": "not run", "verdict": grid.procedure.why_not(c)}
-             for c in grid.skipped]
-    if grid.pretrain:
-        dense = [RunDir(grid.path(s.name)).results()["test_accuracy"] for s in grid.pretrain.values()]
-        mean, std = verdicts.mean_std(dense)
-        rows.append({"check": "(dense network, for reference)", "n": len(dense),
-                     "accuracy": f"{100 * mean:.2f} ± {100 * std:.2f}", "mean": mean, "std": std})
-    title = (f"{grid.procedure.name} at sparsity {grid.sparsity:g}: {grid.procedure.description}; "
-             f"test accuracy (%) over seeds {', '.join(map(str, grid.seeds))}")
-    columns = ["check", "n", "accuracy", "drop", "verdict"] + (["note"] if collapsed else [])
-    table = reporting.write_table(grid.table_dir(), "sanity", rows, columns)
-    plotted = [r for r in rows if "mean" in r]
-    reporting.bar_plot(os.path.join(grid.table_dir(), "sanity.png"), [r["check"] for r in plotted],
-                       [r["mean"] for r in plotted], [r["std"] for r in plotted],
-                       title=f"{grid.procedure.name}, sparsity {grid.sparsity:g}")
-    return f"{title}\n\n{table}\n\n(table and plot in {grid.table_dir()})"
-
-
-VERDICT_RULE = ("verdict: 'uses this information' = the accuracy under the check is lower by more than twice "
-                "the seeds' pooled standard deviation and by more than 0.5 points")
-
-
 def main(argv):
     grids = build_grids()
     if PRINT_COMMANDS.value:
@@ -148,18 +106,13 @@ def main(argv):
         base = grids[0].base
         strategy, _ = harness.devices(base)
         data = harness.load_data(base)
-        progress = cli.Progress(len(stages))
-        for stage in stages:
-            started, reused = time.time(), grids[0].is_finished(stage)
-            results = grids[0].run(stage, data, strategy, verbose=progress.fit_verbosity)
-            progress.done(stage.name, results, time.time() - started, reused)
-        progress.close()
+        report.run_stages(grids[0], stages, data, strategy, verbose=cli.verbose())
         if STAGE.value:
             return 0
         print()
     for grid in grids:
-        print(gather(grid) + "\n")
-    print(f"({VERDICT_RULE})")
+        print(f"{report.gather(grid)}\n")
+    print(f"({report.VERDICT_RULE})")
     return 0
 
 

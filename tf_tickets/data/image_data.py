@@ -1,5 +1,8 @@
 """The in-memory image data set every other part of tf_tickets trains and evaluates on.
 
+(A user's own `tf.data` pipeline arrives here as float32 images it has already preprocessed: see
+`tf_tickets.data.user`; then the input pipeline leaves them as they are.)
+
 Images stay uint8 NHWC (small, exact, cheap to permute or subsample); normalisation happens in the
 input pipeline. Construction validates everything once, so later code can trust the arrays.
 """
@@ -47,9 +50,9 @@ class ImageData:
 def _validate(d: ImageData) -> None:
     for split in ("train", "test"):
         x, y = getattr(d, f"x_{split}"), getattr(d, f"y_{split}")
-        if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
-            raise TicketsError(f"{d.name}: x_{split} must be a uint8 array of shape (N, H, W, C), "
-                               f"got {getattr(x, 'dtype', type(x))} {getattr(x, 'shape', '')}")
+        if not isinstance(x, np.ndarray) or x.dtype not in (np.uint8, np.float32) or x.ndim != 4:
+            raise TicketsError(f"{d.name}: x_{split} must be a uint8 (or preprocessed float32) array of shape "
+                               f"(N, H, W, C), got {getattr(x, 'dtype', type(x))} {getattr(x, 'shape', '')}")
         if not isinstance(y, np.ndarray) or y.dtype != np.int64 or y.ndim != 1:
             raise TicketsError(f"{d.name}: y_{split} must be an int64 array of shape (N,), "
                                f"got {getattr(y, 'dtype', type(y))} {getattr(y, 'shape', '')}")

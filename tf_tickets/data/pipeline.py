@@ -11,6 +11,8 @@ strategy that serialises the pipeline embeds them in its graph, which caps a dat
 import math
 from typing import Optional
 
+import numpy as np
+
 from tf_tickets.backend import tf
 from tf_tickets.data.image_data import ImageData
 from tf_tickets.errors import TicketsError
@@ -24,7 +26,10 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
 
 
 def normalize(x_uint8, data: ImageData):
-    """(x/255 - mean)/std per channel, float32; works on one image or a batch."""
+    """(x/255 - mean)/std per channel, float32; works on one image or a batch. Float images (a user's
+    own, already preprocessed) pass as they are."""
+    if data.x_train.dtype == np.float32:
+        return tf.cast(x_uint8, tf.float32)
     mean = tf.constant(data.mean, tf.float32)
     std = tf.constant(data.std, tf.float32)
     return (tf.cast(x_uint8, tf.float32) / 255.0 - mean) / std

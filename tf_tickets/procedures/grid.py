@@ -73,9 +73,9 @@ class Grid:
     def is_finished(self, stage: Stage) -> bool:
         return RunDir(self.path(stage.name)).is_finished()
 
-    def run(self, stage: Stage, data, strategy=None, verbose=None) -> dict:
+    def run(self, stage: Stage, data, strategy=None, verbose=None, build=None) -> dict:
         """Runs one stage (reusing it when finished); its inputs must have finished first. `verbose`:
-        Keras' verbosity for its `fit` (None: the default)."""
+        Keras' verbosity for its `fit` (None: the default); `build(seed)`: a user's own model."""
         run_dir = RunDir(self.path(stage.name))
         run_dir.check(stage.spec.identity())
         if run_dir.is_finished():
@@ -84,4 +84,4 @@ class Grid:
         if missing:
             raise TicketsError(f"{stage.name} needs {missing[0]} to have finished first")
         logging.info("run %s", stage.name)
-        return runner.execute(stage.spec, data, run_dir, strategy, verbose=verbose)
+        return runner.execute(stage.spec, data, run_dir, strategy, verbose=verbose, build=build)
