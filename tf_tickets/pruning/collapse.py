@@ -14,7 +14,7 @@ import numpy as np
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import graph as graph_ops
-from tf_tickets.pruning.carrier import carrier_of, weight_attr
+from tf_tickets.pruning.carrier import inner_layer, targets
 
 POLICIES = ("warn", "raise", "ignore")
 
@@ -30,28 +30,17 @@ def find(model, masks: Optional[Dict[str, np.ndarray]] = None) -> Dict:
     cut (those that alone cut every path from input to output, or, when only several together do, all
     of them), "connected": whether any path survives} for a model carrying masks (or for `masks` keyed
     as the model's masks are)."""
-    empty_layers, keys = [], {}
-    for layer in model.layers:
-        carrier = carrier_of(layer)
-        if carrier is None:
-            continue
-        pairs = carrier.masked_weights(layer)
-        inner = carrier.inner(layer)
-        values = [masks[k] for k in _keys(inner, pairs)] if masks is not None else [m.numpy() for _, m in pairs]
-        if values and all(not np.any(v) for v in values):
-            empty_layers.append(layer.name)
-            keys[layer.name] = inner.name
+    kept: Dict[str, bool] = {}  # inner layer name -> keeps any weight (over all its masked weights)
+    for target in targets(model):
+        value = masks[target.key] if masks is not None else target.mask.numpy()
+        kept[target.layer.name] = kept.get(target.layer.name, False) or bool(np.any(value))
+    empty = [name for name, any_kept in kept.items() if not any_kept]
+    node = {inner_layer(layer).name: layer.name for layer in model.layers}  # the graph knows outer layers
     graph = graph_ops.inbound(model)
     inputs, outputs = graph_ops.ends(model)
-    connected = _connected(graph, inputs, outputs, set(empty_layers))
-    alone = [n for n in empty_layers if not _connected(graph, inputs, outputs, {n})]
-    disconnecting = [] if connected else (alone or empty_layers)
-    return {"empty": [keys[n] for n in empty_layers], "disconnecting": [keys[n] for n in disconnecting],
-            "connected": connected}
-
-
-def _keys(inner, pairs):
-    return [f"{inner.name}/{weight_attr(w)}" if len(pairs) > 1 else inner.name for w, _ in pairs]
+    connected = _connected(graph, inputs, outputs, {node[n] for n in empty})
+    alone = [n for n in empty if not _connected(graph, inputs, outputs, {node[n]})]
+    return {"empty": empty, "disconnecting": [] if connected else (alone or empty), "connected": connected}
 
 
 def describe(found: Dict) -> Optional[str]:
