@@ -46,11 +46,11 @@ class Run:
     def to_steps(self, duration: Duration) -> int:
         return duration.to_steps(self.steps_per_epoch)
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cached_property
     def start_weights(self) -> Optional[dict]:
         return rewind.load(str(self.spec.start.weights))[0] if self.spec.start.weights else None
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cached_property
     def pruner(self):
         options = dict(self.check.pruner_options) if self.check else {}
         return self.spec.pruning.pruner(self.seed, **options)
@@ -70,8 +70,8 @@ class Run:
 def build_model(run: Run):
     """The seeded model (or the start weights), wrapped by the pruning policy unless the run is dense."""
     model = run.fresh_model(run.seed)
-    if run.start_weights() is not None:
-        rewind.restore(model, run.start_weights())
+    if run.start_weights is not None:
+        rewind.restore(model, run.start_weights)
     return model if run.spec.dense else wrap(model, run.spec.pruning.policy, run.spec.masks.schedule_for(run))
 
 

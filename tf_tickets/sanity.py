@@ -10,7 +10,7 @@ import os
 import shlex
 import sys
 
-from absl import flags, logging
+from absl import flags
 
 from tf_tickets import checks, cli, files, harness, procedures
 from tf_tickets.errors import TicketsError

@@ -9,8 +9,7 @@ from typing import Callable, Optional
 from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import policies
-from tf_tickets.pruning.carrier import (Target, apply_masks, assign_masks, current_masks, is_wrapped,  # noqa: F401
-                                        strip, targets)
+from tf_tickets.pruning.carrier import is_wrapped
 from tf_tickets.pruning.schedules import FixedMask
 
 Wrapper = tfmot.sparsity.keras.prune_low_magnitude  # applied to a layer, returns TF-MOT's wrapper

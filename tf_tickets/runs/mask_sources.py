@@ -96,10 +96,10 @@ class FromCriterion(MaskSource):
             return None
         pruning = run.spec.pruning
         logging.info("pruning: %s, %s budget, sparsity %.4f%s", pruning.criterion, pruning.budget, pruning.sparsity,
-                     " (inverted scores)" if run.pruner().invert else "")
+                     " (inverted scores)" if run.pruner.invert else "")
         weights = rewind.load(str(self.score_from))[0] if self.score_from else None
         within = mask_files.load(str(self.within)) if self.within else None
-        return run.pruner().masks(model, data=run.scoring_data(), within=within, weights=weights)
+        return run.pruner.masks(model, data=run.scoring_data(), within=within, weights=weights)
 
     def callbacks(self, run):
         step = self._prune_step(run)
@@ -108,7 +108,7 @@ class FromCriterion(MaskSource):
 
         def prune_now(model):
             logging.info("pruning at step %d: %s, %s budget", step, run.spec.pruning.criterion, run.spec.pruning.budget)
-            assign_masks(model, run.pruner().masks(model, data=run.scoring_data()))
+            assign_masks(model, run.pruner.masks(model, data=run.scoring_data()))
             collapse.check(model, run.spec.pruning.on_collapse)
 
         return [PruneAtStep(step, prune_now)]
