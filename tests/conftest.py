@@ -59,7 +59,9 @@ def run_main(capsys, monkeypatch):
         monkeypatch.chdir(REPO)
         monkeypatch.setenv("TF_TICKETS_OFFLINE", "1")
         capsys.readouterr()
-        code = cli.run_in_process(importlib.import_module(module).main, module, [str(a) for a in args])
+        entry = importlib.import_module(module)
+        code = cli.run_in_process(entry.main, module, [str(a) for a in args],
+                                  takes_arguments=getattr(entry, "TAKES_ARGUMENTS", False))
         out = capsys.readouterr()
         return Result(code, out.out, out.err)
 

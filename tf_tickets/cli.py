@@ -56,8 +56,8 @@ def fail(program: str, message: str) -> int:
     return USAGE_ERROR
 
 
-def _guarded(main, program: str, argv) -> int:
-    if len(argv) > 1:
+def _guarded(main, program: str, argv, takes_arguments: bool = False) -> int:
+    if len(argv) > 1 and not takes_arguments:
         return fail(program, f"unexpected arguments: {' '.join(argv[1:])}")
     try:
         return main(argv) or 0
@@ -65,8 +65,9 @@ def _guarded(main, program: str, argv) -> int:
         return fail(program, str(error))
 
 
-def run(main, program: str) -> None:
-    """Runs `main(argv)` as an absl app; flag errors and `TicketsError`s exit 2 with one line."""
+def run(main, program: str, takes_arguments: bool = False) -> None:
+    """Runs `main(argv)` as an absl app; flag errors and `TicketsError`s exit 2 with one line. Positional
+    arguments are refused unless the program `takes_arguments`."""
 
     def parse_flags(argv):
         try:
@@ -76,15 +77,16 @@ def run(main, program: str) -> None:
 
     def start(argv):
         readable_output()
-        return _guarded(main, program, argv)
+        return _guarded(main, program, argv, takes_arguments)
 
-    from tf_tickets.backend import probe_devices
+    if "tensorflow" in sys.modules:  # its start-up hook would probe CUDA out loud: do it quietly first
+        from tf_tickets.backend import probe_devices
 
-    probe_devices()
+        probe_devices()
     app.run(start, flags_parser=parse_flags)
 
 
-def run_in_process(main, program: str, args: Sequence[str]) -> int:
+def run_in_process(main, program: str, args: Sequence[str], takes_arguments: bool = False) -> int:
     """What `python -m <program> args...` does, in this process, returning the exit code (flags are
     reset to their defaults first): for tests and notebooks, without a new TensorFlow start-up."""
     flags.FLAGS.unparse_flags()
@@ -92,7 +94,7 @@ def run_in_process(main, program: str, args: Sequence[str]) -> int:
         argv = flags.FLAGS([program, *args])
     except flags.Error as error:
         return fail(program, str(error).replace("\n", " "))
-    return _guarded(main, program, argv)
+    return _guarded(main, program, argv, takes_arguments)
 
 
 def as_flagfile(*modules) -> str:

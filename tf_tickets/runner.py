@@ -58,7 +58,7 @@ class Run:
     def scoring_data(self):
         """What a data-dependent criterion sees: the training pipeline (augmented, shuffled by the seed)."""
         train = self.spec.train
-        return pipeline.train_dataset(self.pruning_data, train.batch_size, train.seed, augment=train.augment)
+        return pipeline.train_dataset(self.pruning_data, train.batch_size, train.order_seed, augment=train.augment)
 
     def fresh_model(self, seed: int):
         """The registry's model `spec.model`, or the user's own `build(seed)`."""

@@ -1,6 +1,6 @@
 """What one training run needs besides the model and the data, checked before anything is written."""
 import dataclasses
-from typing import Tuple
+from typing import Optional, Tuple
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.durations import Duration
@@ -23,6 +23,7 @@ class TrainConfig:
     gamma: float = 0.1
     warmup: Duration = "0it"
     seed: int = 0
+    data_seed: Optional[int] = None  # the data order and augmentation; None: `seed` (siblings differ only here)
     augment: bool = True
     jit_compile: bool = False
     eval_batch_size: int = 500
@@ -73,4 +74,11 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         d.update(training_steps=str(self.training_steps), warmup=str(self.warmup),
                  milestones=[str(m) for m in self.milestones])
+        if self.data_seed is None:  # added later: absent from the identities of runs that never set it
+            del d["data_seed"]
         return d
+
+    @property
+    def order_seed(self) -> int:
+        """The seed of the data order and augmentation."""
+        return self.seed if self.data_seed is None else self.data_seed

@@ -33,6 +33,8 @@ MILESTONES = flags.DEFINE_list("milestones", [str(m) for m in _D.milestones],
 GAMMA = flags.DEFINE_float("gamma", _D.gamma, "Step schedule factor at each milestone.")
 WARMUP = flags.DEFINE_string("warmup", str(_D.warmup), "Linear warm-up duration.")
 SEED = flags.DEFINE_integer("seed", _D.seed, "Seed of the initial weights and the data order.")
+DATA_SEED = flags.DEFINE_integer("data_seed", None, "Seed of the data order and augmentation alone "
+                                 "(default: --seed): runs that differ only here share their initial weights.")
 AUGMENT = flags.DEFINE_boolean("augment", _D.augment, "Use the dataset's standard augmentation.")
 EVAL_BATCH_SIZE = flags.DEFINE_integer("eval_batch_size", _D.eval_batch_size, "Batch size for evaluation.")
 VALIDATE_EVERY_EPOCH = flags.DEFINE_boolean("validate_every_epoch", _D.validate_every_epoch,
@@ -55,7 +57,8 @@ def train_config() -> TrainConfig:
         training_steps=TRAINING_STEPS.value, batch_size=BATCH_SIZE.value, optimizer=OPTIMIZER.value,
         lr=LR.value, momentum=MOMENTUM.value, weight_decay=WEIGHT_DECAY.value, lr_schedule=LR_SCHEDULE.value,
         milestones=tuple(MILESTONES.value), gamma=GAMMA.value, warmup=WARMUP.value, seed=SEED.value,
-        augment=AUGMENT.value, jit_compile=JIT_COMPILE.value, eval_batch_size=EVAL_BATCH_SIZE.value,
+        augment=AUGMENT.value, data_seed=DATA_SEED.value, jit_compile=JIT_COMPILE.value,
+        eval_batch_size=EVAL_BATCH_SIZE.value,
         validate_every_epoch=VALIDATE_EVERY_EPOCH.value)
 
 

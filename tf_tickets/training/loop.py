@@ -61,7 +61,7 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
             start_epoch = initial_step // steps_per_epoch
 
     if start_epoch < epochs:
-        train_ds = pipeline.train_dataset(data, config.batch_size, config.seed, start_epoch, epochs,
+        train_ds = pipeline.train_dataset(data, config.batch_size, config.order_seed, start_epoch, epochs,
                                           augment=config.augment)
         eval_ds = pipeline.eval_dataset(data, config.eval_batch_size)
         schedule = config.make_schedule(steps_per_epoch)

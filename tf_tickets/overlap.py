@@ -1,0 +1,96 @@
+"""How much do masks agree? `python -m tf_tickets.overlap RUN_OR_MASKFILE RUN_OR_MASKFILE [...] [--out=DIR]`.
+
+Each argument is a run directory (its masks.npz) or a mask file. Prints the pairwise overlap matrix:
+intersection over union of the kept weights, the same for random masks with each layer's densities
+(chance, summed per layer: under a non-uniform budget one global density would overstate "above
+chance"), and their ratio; with two masks, the same per layer. `--out` also writes overlap.md,
+overlap.json and a heat-map, overlap.png.
+"""
+import io
+import os
+
+from absl import flags
+
+from tf_tickets import cli, files, masks, run_files
+from tf_tickets.errors import TicketsError
+
+TAKES_ARGUMENTS = True  # the runs or mask files to compare
+OUT = flags.DEFINE_string("out", None, "Directory for overlap.md, overlap.json and overlap.png.")
+
+
+def load(path: str):
+    if os.path.isdir(path):
+        found = os.path.join(path, run_files.MASKS)
+        if not os.path.isfile(found):
+            raise TicketsError(f"{path} holds no {run_files.MASKS}: not a finished pruned run")
+        return masks.load(found)
+    return masks.load(path)
+
+
+def matrix_table(names, values, fmt) -> str:
+    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    lines += [f"| {name} | " + " | ".join(fmt(v) for v in row) + " |" for name, row in zip(names, values)]
+    return "\n".join(lines)
+
+
+def layer_table(a, b) -> str:
+    got, chance = masks.overlap(a, b), masks.chance_overlap(a, b)
+    lines = ["| layer | IoU | chance | ratio |", "|---|---:|---:|---:|"]
+    for key, row in got["layers"].items():
+        expected = chance["layers"][key]["iou"]
+        ratio = row["iou"] / expected if expected else 1.0
+        lines.append(f"| {key} | {row['iou']:.4f} | {expected:.4f} | {ratio:.2f} |")
+    return "\n".join(lines)
+
+
+def heat_map(path: str, matrix) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names, values = matrix["names"], matrix["relative"]
+    fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.0 * len(names) + 1.8))
+    image = ax.imshow(values, cmap="viridis")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            ax.text(j, i, f"{matrix['iou'][i][j]:.2f}\n×{value:.1f}", ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(image, ax=ax, label="IoU / chance")
+    ax.set_title("mask overlap: IoU and its ratio to chance")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    files.write_atomic_bytes(path, buffer.getvalue())
+
+
+def report(paths) -> dict:
+    if len(paths) < 2:
+        raise TicketsError("give at least two runs or mask files to compare")
+    named = {path: load(path) for path in paths}
+    masks.check_compatible(list(named.values()))
+    matrix = masks.overlap_matrix(named)
+    text = ["intersection over union of the kept weights:", matrix_table(matrix["names"], matrix["iou"], "{:.4f}".format),
+            "", "the same for random masks with each layer's densities (chance):",
+            matrix_table(matrix["names"], matrix["chance"], "{:.4f}".format), "",
+            "ratio to chance:", matrix_table(matrix["names"], matrix["relative"], "{:.2f}".format)]
+    if len(paths) == 2:
+        text += ["", "per layer:", layer_table(*named.values())]
+    return {"matrix": matrix, "text": "\n".join(text)}
+
+
+def main(argv):
+    result = report(argv[1:])
+    print(result["text"])
+    if OUT.value:
+        files.write_atomic(os.path.join(OUT.value, "overlap.md"), result["text"] + "\n")
+        files.write_json(os.path.join(OUT.value, "overlap.json"), result["matrix"])
+        heat_map(os.path.join(OUT.value, "overlap.png"), result["matrix"])
+        print(f"\n(overlap.md, overlap.json and overlap.png in {os.path.abspath(OUT.value)})")
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main, "tf_tickets.overlap", takes_arguments=TAKES_ARGUMENTS)
