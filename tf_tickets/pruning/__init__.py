@@ -1,6 +1,6 @@
 """Masks carried by TF-MOT wrappers: wrapping by policy, fixed-mask schedules, `prune`, reports, files."""
 from tf_tickets import masks as mask_files
-from tf_tickets.pruning import collapse
+from tf_tickets.pruning import collapse, scores  # noqa: F401  (scores registers its mask carrier)
 from tf_tickets.pruning.carrier import (MaskCarrier, Target, apply_masks, assign_masks, current_masks, inner_layer,
                                         is_wrapped, strip, targets)
 from tf_tickets.pruning.policies import POLICIES

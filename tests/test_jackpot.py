@@ -1,0 +1,89 @@
+"""Lottery jackpots: scores trained through a straight-through estimator over frozen weights."""
+import numpy as np
+import pytest
+
+from tf_tickets import data, jackpot, models
+from tf_tickets.backend import keras, tf
+from tf_tickets.callbacks.restriction import restrict
+from tf_tickets.data import corrupt
+from tf_tickets.pruning import current_masks, targets
+from tf_tickets.pruning.scores import ScoreMask
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    fmnist = corrupt.subsample(data.load("embedded"), 0.2, seed=0)
+    x, y = fmnist.x_train.astype(np.float32) / 255, fmnist.y_train
+    net = models.build("mnist_lenet_40_20", fmnist.input_shape, fmnist.num_classes, seed=0)
+    net.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    net.fit(x, y, batch_size=50, epochs=3, verbose=0)
+    xt, yt = fmnist.x_test.astype(np.float32) / 255, fmnist.y_test
+    return net, tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(y), seed=0).batch(50), (xt, yt)
+
+
+def test_the_scores_get_dl_dw_eff_times_w(pretrained):
+    net, _, _ = pretrained
+    search = jackpot.start_search(net, 0.8)
+    x = np.random.default_rng(0).random((16, 28, 28, 1)).astype(np.float32)
+    y = np.arange(16) % 10
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    layers = [l for l in search.layers if isinstance(l, ScoreMask)]
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, search(x))
+    got = tape.gradient(loss, [l.scores for l in layers])
+    # Independently: a plain copy whose kernels hold w * mask, differentiated with respect to those kernels.
+    plain = keras.models.clone_model(net)
+    plain.set_weights(net.get_weights())
+    for layer in layers:
+        plain.get_layer(layer.layer.name).kernel.assign(layer.layer.kernel * layer.mask)
+    kernels = [plain.get_layer(l.layer.name).kernel for l in layers]
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, plain(x))
+    expected = [g * l.layer.kernel for g, l in zip(tape.gradient(loss, kernels), layers)]
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-8)
+
+
+def test_the_search_starts_from_the_magnitude_mask(pretrained):
+    net, _, _ = pretrained
+    search = jackpot.start_search(net, 0.8)
+    start = jackpot.magnitude_start(net, 0.8)
+    got = current_masks(search)
+    assert sorted(got) == sorted(start) and all(np.array_equal(got[k], start[k]) for k in start)
+    assert got["classifier"].all()  # kept dense by default
+    for layer in search.layers:
+        if isinstance(layer, ScoreMask):
+            assert set(np.unique(layer.scores.numpy())) <= {np.float32(0.99), np.float32(1.0)}
+
+
+def test_short_restriction_flips_at_most_its_rate_and_keeps_counts():
+    rng = np.random.default_rng(0)
+    mask = (rng.random(1000) < 0.2).astype(np.float32)
+    scores = rng.random(1000)
+    best = np.zeros(1000)
+    best[np.argsort(-scores)[: int(mask.sum())]] = 1
+    candidates = int(np.count_nonzero((best == 1) & (mask == 0)))
+    for rate in (0.0, 0.1, 0.5, 1.0):
+        new = restrict(scores, mask, rate)
+        assert new.sum() == mask.sum()
+        assert np.count_nonzero(new != mask) <= 2 * np.ceil(rate * candidates)
+    np.testing.assert_array_equal(restrict(scores, mask, 1.0), best)  # rate 1: the plain top-k
+    # With the reference's 1.0 / 0.99 start nothing moves until a pruned score passes a kept one.
+    start = np.where(mask > 0, 1.0, 0.99)
+    np.testing.assert_array_equal(restrict(start, mask, 1.0), mask)
+
+
+def test_a_search_trains_no_weight_and_hands_its_mask_to_tf_mot(pretrained):
+    net, train_ds, (xt, yt) = pretrained
+    before = [w.numpy().copy() for w in net.weights]
+    ticket, history = jackpot.search(net, train_ds, sparsity=0.8, epochs=2, lr=0.1)
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, net.weights))  # the model is untouched
+    assert sum(history.history["flips"].values()) > 0  # the mask moved away from magnitude pruning
+    found = {t.key: t.mask.numpy() for t in targets(ticket)}
+    start = jackpot.magnitude_start(net, 0.8)
+    assert all(found[k].sum() == start[k].sum() for k in start)  # per-layer counts fixed
+    for target in targets(ticket):  # the kept weights are the pre-trained ones, exactly
+        kept = target.mask.numpy() == 1
+        np.testing.assert_array_equal(target.weight.numpy()[kept], net.get_layer(target.key).kernel.numpy()[kept])
+    ticket.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    assert ticket.evaluate(xt, yt, verbose=0)[1] > 0.5  # no weight trained, well above chance

@@ -1,0 +1,68 @@
+"""A layer that carries a mask found by training scores, over frozen weights (lottery jackpots).
+
+`ScoreMask` wraps a Conv/Dense layer whose weights stay exactly as they are (not trainable, never
+written). Each weight gets a trainable score and a 0/1 mask; the forward pass uses
+w * (mask + s - stop_gradient(s)): the value is w * mask, and the gradient reaching the scores is
+dL/ds = dL/dw_eff * w, the straight-through estimator of Zhang et al. Which weights the mask keeps is
+decided outside, after each step (`tf_tickets.callbacks.restriction`). TF-MOT's wrapper could not do
+this: it writes w * mask back into the weights, so a weight pruned once could never come back.
+
+`ScoreCarrier` makes these layers carry masks like TF-MOT's wrapper does, so reports, collapse checks
+and mask files work on a search model too.
+"""
+from tf_tickets.backend import keras, tf
+from tf_tickets.pruning import carrier
+
+
+@keras.utils.register_keras_serializable("tf_tickets")
+class ScoreMask(keras.layers.Wrapper):
+    def build(self, input_shape):
+        super().build(input_shape)
+        kernel = self.layer.kernel
+        self.scores = self.add_weight(name="scores", shape=kernel.shape, initializer="ones", trainable=True)
+        self.mask = self.add_weight(name="mask", shape=kernel.shape, initializer="ones", trainable=False)
+        self.layer.trainable = False  # the pre-trained weights are frozen
+
+    def call(self, inputs, training=None):
+        kernel, scores = self.layer.kernel, self.scores
+        # Swap the effective kernel in for the wrapped layer's own call (as TF-MOT's QuantizeWrapper does).
+        self.layer.kernel = kernel * (self.mask + scores - tf.stop_gradient(scores))
+        try:
+            return self.layer.call(inputs)
+        finally:
+            self.layer.kernel = kernel
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+
+class ScoreCarrier(carrier.MaskCarrier):
+    def carries(self, layer):
+        return isinstance(layer, ScoreMask)
+
+    def masked_weights(self, layer):
+        return [(layer.layer.kernel, layer.mask)]
+
+    def inner(self, layer):
+        return layer.layer
+
+    def apply(self, layer):
+        """Nothing to write: the mask applies in the forward pass and the weights stay intact."""
+
+    def strip(self, model):
+        raise NotImplementedError("hand a search model's masks to TF-MOT wrappers (tf_tickets.jackpot.ticket)")
+
+
+carrier.register(ScoreCarrier())
+
+
+def wrap_scores(model, allow) -> keras.Model:
+    """A copy of `model` (same weights) whose layers picked by `allow(layer)` carry scores; every other
+    layer is frozen too (BatchNorm then runs on its moving statistics)."""
+    source = keras.models.clone_model(model)
+    source.set_weights(model.get_weights())
+    wrapped = keras.models.clone_model(source, clone_function=lambda layer: ScoreMask(layer) if allow(layer) else layer)
+    for layer in wrapped.layers:
+        if not isinstance(layer, ScoreMask):
+            layer.trainable = False
+    return wrapped
