@@ -18,7 +18,7 @@ from tf_tickets.data import ImageData, pipeline
 from tf_tickets.durations import Duration
 from tf_tickets.files import write_atomic, write_json
 from tf_tickets.masks import save as save_mask_file
-from tf_tickets.pruning import assign_masks, collapse, current_masks, format_report, sparsity_report, wrap
+from tf_tickets.pruning import assign_masks, collapse, current_masks, format_report, sparsity_report
 from tf_tickets.pruning.report import totals
 from tf_tickets.runs import RunSpec
 from tf_tickets.training import loop
@@ -72,7 +72,7 @@ def build_model(run: Run):
     model = run.fresh_model(run.seed)
     if run.start_weights is not None:
         rewind.restore(model, run.start_weights)
-    return model if run.spec.dense else wrap(model, run.spec.pruning.policy, run.spec.masks.schedule_for(run))
+    return model if run.spec.dense else run.spec.masks.wrap(run, model)
 
 
 def check_callbacks(run: Run, model) -> List:
@@ -116,7 +116,8 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
 def _train(run: Run, model, callbacks, run_dir, strategy, chief, verbose) -> dict:
     spec = run.spec
     if not spec.dense:
-        callbacks = [tfmot.sparsity.keras.UpdatePruningStep()] + spec.masks.callbacks(run) + callbacks
+        step = [tfmot.sparsity.keras.UpdatePruningStep()] if spec.masks.uses_pruning_step else []
+        callbacks = step + spec.masks.callbacks(run) + callbacks
     callbacks += output_callbacks(run, run_dir, chief)
     model, results = loop.train(model, run.train_data, spec.train, run_dir, strategy, callbacks=callbacks,
                                 initial_step=spec.start.step, verbose=verbose)

@@ -6,7 +6,7 @@ fine-tuning, OBD, hybrid tickets) first trains the dense network (a `pretrain` r
 procedure and sparsity of the same seed and data), then prunes and retrains. The checks themselves
 are in `tf_tickets.checks`.
 """
-from tf_tickets.procedures import after_training, gradual  # noqa: F401  (register the partially-trained procedures)
+from tf_tickets.procedures import after_training, gradual, jackpot  # noqa: F401  (register the procedures)
 from tf_tickets.procedures.base import AT_INIT, PROCEDURES, Procedure, Settings, Stage, make, resolve
 from tf_tickets.procedures.grid import Grid
 

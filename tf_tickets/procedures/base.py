@@ -43,12 +43,16 @@ class Settings:
     gmp_end: Optional[Duration] = None  # last pruning step (default: three quarters of the run)
     gmp_frequency: int = 100  # prune every this many steps
     gmp_power: int = 3  # the schedule's exponent
+    search_steps: Optional[Duration] = None  # jackpot: how long the scores are searched (default: the training's)
+    jackpot_rate: str = "constant"  # jackpot: short restriction's rate, constant (1) or cosine
+    tune_steps: Optional[Duration] = None  # jackpot: tune the found ticket's weights this long (default: no tuning)
 
     def __post_init__(self):
         object.__setattr__(self, "rewind_to", Duration.parse(self.rewind_to))
         object.__setattr__(self, "finetune_steps", Duration.parse(self.finetune_steps))
-        if self.gmp_end is not None:
-            object.__setattr__(self, "gmp_end", Duration.parse(self.gmp_end))
+        for name in ("gmp_end", "search_steps", "tune_steps"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, Duration.parse(getattr(self, name)))
 
 
 class Procedure:

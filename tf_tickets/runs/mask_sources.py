@@ -12,12 +12,14 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from absl import logging
 
+from tf_tickets import jackpot
 from tf_tickets import masks as mask_files
 from tf_tickets.backend import tfmot
 from tf_tickets.callbacks import PruneAtStep, rewind
+from tf_tickets.callbacks.restriction import RATES, ShortRestriction
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import assign_masks, collapse
+from tf_tickets.pruning import assign_masks, collapse, wrap
 from tf_tickets.runs.refs import Ref, path_of, resolved
 
 Masks = Dict[str, np.ndarray]
@@ -27,9 +29,15 @@ class MaskSource:
     dense = False  # True: the run carries no masks at all
     trains_on_pruning_data = False  # True: the masks come out of training itself, so a data check corrupts it
 
+    uses_pruning_step = True  # TF-MOT's wrappers need its UpdatePruningStep callback
+
     def schedule_for(self, run):
         """The TF-MOT `PruningSchedule` of each wrapped layer, as `schedule_for(layer)`; None: masks held fixed."""
         return None
+
+    def wrap(self, run, model):
+        """`model` with its prunable layers carrying masks (TF-MOT's wrappers, by the run's policy)."""
+        return wrap(model, run.spec.pruning.policy, self.schedule_for(run))
 
     def validate(self, pruning) -> None:
         """One-line errors for settings this source cannot work with."""
@@ -181,6 +189,32 @@ class Gradual(MaskSource):
     def pruning_identity(self):
         return {"method": "gmp", "gmp": {"begin": str(self.begin), "end": str(self.end) if self.end else None,
                                          "frequency": self.frequency, "power": self.power}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Search(MaskSource):
+    """A lottery-jackpot search (`tf_tickets.jackpot`): the run trains scores, not weights, over its start
+    weights, from magnitude masks under the run's budget; short restriction after each step (`rate`)."""
+
+    rate: str = "constant"
+    keep_classifier_dense: bool = True
+    uses_pruning_step = False
+    trains_on_pruning_data = True  # the search data is what data checks corrupt
+
+    def __post_init__(self):
+        if self.rate not in RATES:
+            raise TicketsError(f"unknown restriction rate {self.rate!r}; known: {', '.join(RATES)}")
+
+    def wrap(self, run, model):
+        pruning = run.spec.pruning
+        return jackpot.start_search(model, pruning.sparsity, pruning.budget, dict(pruning.budget_options),
+                                    pruning.policy, self.keep_classifier_dense)
+
+    def callbacks(self, run):
+        return [ShortRestriction(self.rate, run.spec.train.epochs(run.steps_per_epoch))]
+
+    def pruning_identity(self):
+        return {"method": "jackpot", "jackpot": {"rate": self.rate, "keep_classifier_dense": self.keep_classifier_dense}}
 
 
 COMBINATIONS = {"union": mask_files.union, "intersection": mask_files.intersection}
