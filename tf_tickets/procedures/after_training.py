@@ -84,9 +84,8 @@ class FineTuning(AfterTraining):
 
     def retrain(self, spec):
         train = spec.train
-        final_lr = train.lr * train.gamma ** len(train.milestones) if train.lr_schedule == "step" else train.lr
         return dataclasses.replace(spec, train=dataclasses.replace(
-            train, training_steps=self.settings.finetune_steps, lr=final_lr, lr_schedule="constant",
+            train, training_steps=self.settings.finetune_steps, lr=train.final_lr, lr_schedule="constant",
             milestones=(), warmup="0it"))
 
 

@@ -50,10 +50,8 @@ class LotteryJackpot(AfterTraining):
             masks=Search(settings.jackpot_rate), start=Start(weights=trained), check=data_check(check)))
         if not tuned:
             return [pretrain, search]
-        train = base.train
-        final_lr = train.lr * train.gamma ** len(train.milestones) if train.lr_schedule == "step" else train.lr
         tune = dataclasses.replace(
-            base, train=self._train(seed, training_steps=settings.tune_steps, lr=final_lr, lr_schedule="constant",
+            base, train=self._train(seed, training_steps=settings.tune_steps, lr=base.train.final_lr, lr_schedule="constant",
                                     milestones=(), warmup="0it"),
             pruning=dataclasses.replace(base.pruning, sparsity=sparsity), masks=FromFile(Ref(search.name, MASKS)),
             start=Start(weights=trained), check=check)

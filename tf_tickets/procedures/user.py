@@ -10,8 +10,8 @@ seed, same weights); the datasets yield `(x, y)` batches of preprocessed inputs 
 Every run is an ordinary run directory under `run_dir` (resumable; finished runs are reused); without
 one, the runs live in a temporary directory and only the report is returned.
 """
+import contextlib
 import hashlib
-import os
 import tempfile
 from typing import Callable, Optional, Sequence
 
@@ -81,23 +81,12 @@ def sanity_check(build_model: Callable[[int], object], train_ds, test_ds, method
     # The run identity names the user's model and data by fingerprints, so a changed model or data set
     # is never mistaken for the runs of the old one.
     architecture = [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
-    spec = RunSpec(model=f"user:{model.name}:{_fingerprint(architecture)}", dataset=data.name, train=train, pruning=pruning, masks=NoMasks() if procedure_like else FromCriterion())
+    spec = RunSpec(model=f"user:{model.name}:{_fingerprint(architecture)}", dataset=data.name, train=train,
+                   pruning=pruning, masks=NoMasks() if procedure_like else FromCriterion())
     build = _named_as(build_model, [layer.name for layer in model.layers])
     procedure = base.make(method, base.Settings(spec, **procedure_settings))
     chosen = list(checks) if checks is not None else procedure.applicable_checks()
-    with (tempfile.TemporaryDirectory() if run_dir is None else _Existing(run_dir)) as root:
+    with tempfile.TemporaryDirectory() if run_dir is None else contextlib.nullcontext(run_dir) as root:
         grid = Grid(procedure, sparsity, [int(s) for s in seeds], chosen, root)
         run_stages(grid, [s for wave in grid.waves() for s in wave], data, verbose=verbose, build=build)
         return gather(grid)
-
-
-class _Existing:
-    def __init__(self, path: str):
-        self.path = path
-
-    def __enter__(self) -> str:
-        os.makedirs(self.path, exist_ok=True)
-        return self.path
-
-    def __exit__(self, *exc) -> None:
-        return None

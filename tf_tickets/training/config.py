@@ -79,6 +79,11 @@ class TrainConfig:
         return d
 
     @property
+    def final_lr(self) -> float:
+        """The learning rate the schedule ends at (fine-tuning and tuning stages train at it)."""
+        return self.lr * self.gamma ** len(self.milestones) if self.lr_schedule == "step" else self.lr
+
+    @property
     def order_seed(self) -> int:
         """The seed of the data order and augmentation."""
         return self.seed if self.data_seed is None else self.data_seed
