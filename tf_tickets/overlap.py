@@ -27,9 +27,24 @@ def load(path: str):
     return masks.load(path)
 
 
-def matrix_table(names, values, fmt) -> str:
+def labels(paths):
+    """Short names for the tables: the fewest trailing path parts (no ".npz", no "masks.npz") that tell
+    the paths apart."""
+    parts = [[p for p in os.path.normpath(path).split(os.sep) if p] for path in paths]
+    parts = [ps[:-1] if ps and ps[-1] == run_files.MASKS else ps for ps in parts]
+    parts = [ps[:-1] + [ps[-1][:-4]] if ps and ps[-1].endswith(".npz") else ps for ps in parts]
+    for depth in range(1, max(len(ps) for ps in parts) + 1):
+        names = ["/".join(ps[-depth:]) for ps in parts]
+        if len(set(names)) == len(names):
+            return names
+    return [f"{i}: {path}" for i, path in enumerate(paths, start=1)]  # the same file given twice
+
+
+def matrix_table(names, values, fmt, diagonal: bool = True) -> str:
+    """A Markdown matrix; `diagonal=False` leaves the diagonal (a mask against itself) blank."""
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    lines += [f"| {name} | " + " | ".join(fmt(v) for v in row) + " |" for name, row in zip(names, values)]
+    lines += [f"| {name} | " + " | ".join("-" if i == j and not diagonal else fmt(v) for j, v in enumerate(row)) + " |"
+              for i, (name, row) in enumerate(zip(names, values))]
     return "\n".join(lines)
 
 
@@ -49,14 +64,22 @@ def heat_map(path: str, matrix) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names, values = matrix["names"], matrix["relative"]
+    import numpy as np
+
+    names = matrix["names"]
+    values = np.array(matrix["relative"], dtype=float)
+    np.fill_diagonal(values, np.nan)  # a mask against itself: left grey, so the colours show the pairs
     fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.0 * len(names) + 1.8))
-    image = ax.imshow(values, cmap="viridis")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    top = max(2.0, float(np.nanmax(values)) if np.isfinite(values).any() else 2.0)
+    image = ax.imshow(values, cmap=cmap, vmin=1.0, vmax=top)  # colour 1 = chance, for any set of masks
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_yticks(range(len(names)), names)
     for i, row in enumerate(values):
         for j, value in enumerate(row):
-            ax.text(j, i, f"{matrix['iou'][i][j]:.2f}\n×{value:.1f}", ha="center", va="center", color="w", fontsize=8)
+            text = "self" if i == j else f"{matrix['iou'][i][j]:.2f}\n×{value:.1f}"
+            light = i == j or value > 1 + 0.6 * (top - 1)  # viridis is light at the top of its range
+            ax.text(j, i, text, ha="center", va="center", color="k" if light else "w", fontsize=8)
     fig.colorbar(image, ax=ax, label="IoU / chance")
     ax.set_title("mask overlap: IoU and its ratio to chance")
     fig.tight_layout()
@@ -69,13 +92,13 @@ def heat_map(path: str, matrix) -> None:
 def report(paths) -> dict:
     if len(paths) < 2:
         raise TicketsError("give at least two runs or mask files to compare")
-    named = {path: load(path) for path in paths}
+    named = dict(zip(labels(paths), (load(path) for path in paths)))
     masks.check_compatible(list(named.values()))
     matrix = masks.overlap_matrix(named)
     text = ["intersection over union of the kept weights:", matrix_table(matrix["names"], matrix["iou"], "{:.4f}".format),
             "", "the same for random masks with each layer's densities (chance):",
             matrix_table(matrix["names"], matrix["chance"], "{:.4f}".format), "",
-            "ratio to chance:", matrix_table(matrix["names"], matrix["relative"], "{:.2f}".format)]
+            "ratio to chance:", matrix_table(matrix["names"], matrix["relative"], "{:.2f}".format, diagonal=False)]
     if len(paths) == 2:
         text += ["", "per layer:", layer_table(*named.values())]
     return {"matrix": matrix, "text": "\n".join(text)}

@@ -38,18 +38,49 @@ def bar_plot(path: str, labels: Sequence[str], values: Sequence[float], errors: 
     low = min(values) if values else 0
     ax.set_ylim(max(0.0, low - 0.1), min(1.0, max(values) + 0.05) if values else 1)
     ax.set_title(title)
+    _save(fig, path, title, {"labels": list(labels), "values": [float(v) for v in values],
+                             "errors": [float(e) for e in errors] if errors is not None else None})
+
+
+def line_plot(path: str, x: Sequence, series: Dict[str, tuple], levels: Dict[str, float] = None,
+              xlabel: str = "", ylabel: str = "test accuracy", title: str = "") -> None:
+    """One line with error bars per series ({name: (values, errors)} over `x`), and horizontal reference
+    `levels` ({name: value})."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    for name, (values, errors) in series.items():
+        ax.errorbar(list(x), values, yerr=errors, marker="o", capsize=4, label=name)
+    for (name, value), style in zip((levels or {}).items(), ("--", ":", "-.")):
+        ax.axhline(value, linestyle=style, color="grey", label=name)
+    ax.set_xticks(list(x))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    _save(fig, path, title, {"x": [float(v) for v in x],
+                             "series": {n: [[float(v) for v in vs], [float(e) for e in es]]
+                                        for n, (vs, es) in series.items()},
+                             "levels": {n: float(v) for n, v in (levels or {}).items()}})
+
+
+def _save(fig, path: str, title: str, data: dict) -> None:
+    """The figure as a PNG, written atomically; the plotted numbers travel with the picture (a PNG text
+    chunk, read back by `plotted`), so a reader can check them."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buffer = io.BytesIO()
-    # The plotted numbers travel with the picture (a PNG text chunk), so a reader can check them.
-    data = json.dumps({"labels": list(labels), "values": [float(v) for v in values],
-                       "errors": [float(e) for e in errors] if errors is not None else None})
-    fig.savefig(buffer, format="png", dpi=120, metadata={"Title": title, "Description": data})
+    fig.savefig(buffer, format="png", dpi=120, metadata={"Title": title, "Description": json.dumps(data)})
     plt.close(fig)
     write_atomic_bytes(path, buffer.getvalue())
 
 
 def plotted(path: str) -> dict:
-    """The labels, values and errors a `bar_plot` PNG shows, read back from the file."""
+    """The numbers a `bar_plot` (labels, values, errors) or `line_plot` PNG shows, read back from the file."""
     from PIL import Image
 
     with Image.open(path) as image:

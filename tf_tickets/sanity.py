@@ -6,13 +6,11 @@ weight shuffling, reinitialisation, score inversion) over several seeds, then wr
 and killed ones resume. Past one machine: `--print_commands` prints one command per run, wave by
 wave, for a scheduler (a SLURM job array, say); `--gather` then builds the table from the run dirs.
 """
-import os
-import shlex
 import sys
 
 from absl import flags
 
-from tf_tickets import checks, cli, files, harness, procedures
+from tf_tickets import checks, cli, grid_cli, harness, procedures
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import report
 from tf_tickets.procedures import flags as procedure_flags
@@ -26,12 +24,8 @@ PROCEDURE = flags.DEFINE_string("procedure", None, "The procedure to check: at_i
 METHODS = flags.DEFINE_list("methods", None, "Several methods in one report, method[:criterion][@budget] each "
                             "(e.g. random@smart_ratio,snip@global,lottery:magnitude_gradient); checks that do not "
                             "apply to one are reported, not run.")
-SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "Seeds: each check runs once per seed.")
 CHECKS = flags.DEFINE_list("checks", None, "Checks to run (default: the paper's checks that apply to the method): "
                            + ", ".join(checks.names()) + ".")
-PRINT_COMMANDS = flags.DEFINE_boolean("print_commands", False, "Print one command per run (wave by wave) and exit.")
-STAGE = flags.DEFINE_string("stage", None, "Run only this run of the grid (as printed by --print_commands).")
-GATHER = flags.DEFINE_boolean("gather", False, "Only build the table from finished runs.")
 
 
 def build_grid(method=None, budget=None, several=False):
@@ -43,10 +37,7 @@ def build_grid(method=None, budget=None, several=False):
     procedures.base.check_method(method)
     # The base run carries the shared budget, policy and options; each procedure sets its criterion.
     base = harness.spec_from_flags(DENSE if procedures.base.is_procedure(method) else method, budget)
-    try:
-        seeds = [int(s) for s in SEEDS.value]
-    except ValueError:
-        raise TicketsError(f"--seeds must be integers, got {','.join(SEEDS.value)}") from None
+    seeds = grid_cli.seeds()
     procedure = procedures.make(method, procedure_flags.settings(base))
     chosen = CHECKS.value if CHECKS.value is not None else procedure.applicable_checks()
     root = train_flags.RUN_DIR.value or f"runs/sanity-{base.model}-{base.dataset}"
@@ -62,21 +53,9 @@ def build_grids():
 
 
 def print_commands(grids) -> None:
-    root = grids[0].root
     names = "-".join(g.procedure.slug for g in grids)
-    flagfile = os.path.join(root, f"grid-{names}-sparsity{grids[0].sparsity:g}.cfg")
-    settings = harness.flagfile(procedure_flags, sys.modules[__name__])
-    settings = "".join(line + "\n" for line in settings.splitlines()
-                       if not line.startswith(("--print_commands", "--noprint_commands", "--stage", "--gather",
-                                               "--nogather", "--run_dir")))
-    files.write_atomic(flagfile, settings + f"--run_dir={root}\n")
-    waves = merged_waves(grids)
-    for number, wave in enumerate(waves, start=1):
-        after = f" (after wave {number - 1} has finished)" if number > 1 else ""
-        print(f"# wave {number} of {len(waves)}: {len(wave)} runs{after}")
-        for stage in wave:
-            print(f"python -m tf_tickets.sanity --flagfile={shlex.quote(flagfile)} --stage={shlex.quote(stage.name)}")
-    print(f"# then: python -m tf_tickets.sanity --flagfile={shlex.quote(flagfile)} --gather")
+    grid_cli.print_commands("tf_tickets.sanity", grids[0].root, f"grid-{names}-sparsity{grids[0].sparsity:g}",
+                            merged_waves(grids), procedure_flags, grid_cli, sys.modules[__name__])
 
 
 def merged_waves(grids):
@@ -94,20 +73,16 @@ def merged_waves(grids):
 
 def main(argv):
     grids = build_grids()
-    if PRINT_COMMANDS.value:
+    if grid_cli.PRINT_COMMANDS.value:
         print_commands(grids)
         return 0
-    if not GATHER.value:
-        stages = [stage for wave in merged_waves(grids) for stage in wave]
-        if STAGE.value:
-            stages = [stage for stage in stages if stage.name == STAGE.value]
-            if not stages:
-                raise TicketsError(f"no run {STAGE.value!r} in this grid; see --print_commands")
+    if not grid_cli.GATHER.value:
+        stages = grid_cli.chosen([stage for wave in merged_waves(grids) for stage in wave])
         base = grids[0].base
         strategy, _ = harness.devices(base)
         data = harness.load_data(base)
         report.run_stages(grids[0], stages, data, strategy, verbose=cli.verbose())
-        if STAGE.value:
+        if grid_cli.STAGE.value:
             return 0
         print()
     for grid in grids:

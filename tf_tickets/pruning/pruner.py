@@ -50,6 +50,27 @@ class Pruner:
         """Masks for the wrapped model's current weights, or for `weights` (a snapshot, e.g. trained
         weights) when given; with `within` (earlier masks, as in iterative magnitude pruning), only
         weights those masks kept can be kept. The model itself is not changed."""
+        setup = self._setup(wrapped, data, batch, weights)
+        density = 1.0 - self.sparsity
+        current = None
+        rounds = self.scorer.rounds
+        for step in range(1, rounds + 1):
+            scores = setup.score(current)
+            if within is not None:
+                scores = [np.where(within[k] > 0, s, -np.inf) for k, s in zip(setup.keys, scores)]
+            current = setup.top_k(scores, density ** (step / rounds))
+        return dict(zip(setup.keys, current))
+
+    def ranking(self, wrapped, data=None, batch=None, weights: Optional[Dict[str, np.ndarray]] = None) -> "Ranking":
+        """The criterion's scores, once, for masks at any density (`Ranking.masks(density)`): how siblings'
+        masks are searched for the density that makes their union or intersection hit a sparsity.
+        Criteria that re-score with the masks they make (SynFlow's rounds) have no single ranking."""
+        if self.scorer.rounds != 1:
+            raise TicketsError(f"{self.criterion} scores in {self.scorer.rounds} rounds: it has no single ranking")
+        setup = self._setup(wrapped, data, batch, weights)
+        return Ranking(setup, setup.score(None))
+
+    def _setup(self, wrapped, data, batch, weights) -> "_Scoring":
         found = targets(wrapped)
         scoring = strip_copy(wrapped)
         if weights is not None:
@@ -57,23 +78,8 @@ class Pruner:
         by_name = {layer.name: layer for layer in scoring.layers}
         variables = [_same_variable(by_name[t.layer.name], t.attr) for t in found]
         infos = [budgets.LayerInfo(t.key, tuple(t.weight.shape), t.kind) for t in found]
-        residual = models.is_residual(scoring)
         batch = batch if batch is not None else self.batch(wrapped, data)
-        density = 1.0 - self.sparsity
-        current = None
-        rounds = self.scorer.rounds
-        for step in range(1, rounds + 1):
-            scores = self.scorer.score(scoring, variables, batch=batch, masks=current, seed=self.seed)
-            scores = [np.asarray(s, np.float64) for s in scores]
-            self._check_scores(found, scores)
-            if self.invert:
-                scores = [-s for s in scores]
-            if within is not None:
-                scores = [np.where(within[t.key] > 0, s, -np.inf) for t, s in zip(found, scores)]
-            counts = self.layer_budget.keep_counts(infos, density ** (step / rounds), scores, residual=residual)
-            current = mask_ops.top_k(scores, counts)
-        return {t.key: m for t, m in zip(found, current)}
-
+        return _Scoring(self, found, scoring, variables, infos, models.is_residual(scoring), batch)
 
     def _check_scores(self, found, scores) -> None:
         """A layer whose scores are all zero (or not finite) ranks nothing: say so by name."""
@@ -85,6 +91,48 @@ class Pruner:
         if flat:
             collapse.report(f"{self.criterion} scored every weight zero in {', '.join(flat)}: its masks there "
                             "are arbitrary (ties)", self.on_collapse)
+
+
+@dataclasses.dataclass
+class _Scoring:
+    """What scoring one model needs, set up once: its prunable kernels on an independent copy."""
+
+    pruner: Pruner
+    found: list
+    model: object
+    variables: list
+    infos: list
+    residual: bool
+    batch: object
+
+    @property
+    def keys(self):
+        return [t.key for t in self.found]
+
+    def score(self, current):
+        pruner = self.pruner
+        scores = pruner.scorer.score(self.model, self.variables, batch=self.batch, masks=current, seed=pruner.seed)
+        scores = [np.asarray(s, np.float64) for s in scores]
+        pruner._check_scores(self.found, scores)
+        return [-s for s in scores] if pruner.invert else scores
+
+    def top_k(self, scores, density: float):
+        counts = self.pruner.layer_budget.keep_counts(self.infos, density, scores, residual=self.residual)
+        return mask_ops.top_k(scores, counts)
+
+
+@dataclasses.dataclass
+class Ranking:
+    """One model's scores under a criterion and budget: masks at any density without scoring again."""
+
+    setup: _Scoring
+    scores: list
+
+    def masks(self, density: float) -> Dict[str, np.ndarray]:
+        return dict(zip(self.setup.keys, self.setup.top_k(self.scores, density)))
+
+    def by_key(self) -> Dict[str, np.ndarray]:
+        return dict(zip(self.setup.keys, self.scores))
 
 
 def strip_copy(wrapped):

@@ -7,12 +7,12 @@ the runner does not change. `run` is the runner's `Run`: the spec, the data its 
 the pruner, step arithmetic.
 """
 import dataclasses
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from absl import logging
 
-from tf_tickets import jackpot
+from tf_tickets import criteria, jackpot
 from tf_tickets import masks as mask_files
 from tf_tickets.backend import tfmot
 from tf_tickets.callbacks import PruneAtStep, rewind
@@ -198,6 +198,7 @@ class Search(MaskSource):
 
     rate: str = "constant"
     keep_classifier_dense: bool = True
+    batch_statistics: bool = False  # BatchNorm normalises with batch statistics and updates its moving ones
     uses_pruning_step = False
     trains_on_pruning_data = True  # the search data is what data checks corrupt
 
@@ -208,13 +209,16 @@ class Search(MaskSource):
     def wrap(self, run, model):
         pruning = run.spec.pruning
         return jackpot.start_search(model, pruning.sparsity, pruning.budget, dict(pruning.budget_options),
-                                    pruning.policy, self.keep_classifier_dense)
+                                    pruning.policy, self.keep_classifier_dense, self.batch_statistics)
 
     def callbacks(self, run):
         return [ShortRestriction(self.rate, run.spec.train.epochs(run.steps_per_epoch))]
 
     def pruning_identity(self):
-        return {"method": "jackpot", "jackpot": {"rate": self.rate, "keep_classifier_dense": self.keep_classifier_dense}}
+        settings = {"rate": self.rate, "keep_classifier_dense": self.keep_classifier_dense}
+        if self.batch_statistics:  # added later: absent from the identities of runs that never set it
+            settings["batch_statistics"] = True
+        return {"method": "jackpot", "jackpot": settings}
 
 
 COMBINATIONS = {"union": mask_files.union, "intersection": mask_files.intersection}
@@ -244,3 +248,71 @@ class Combined(MaskSource):
 
     def pruning_identity(self):
         return {"method": self.op, "masks_from": [str(m) for m in self.members]}
+
+
+@dataclasses.dataclass(frozen=True)
+class Composed(MaskSource):
+    """Siblings' masks combined at exactly the run's sparsity (Movva, Frankle, Carbin).
+
+    `members` are trained networks' weights. Each is ranked by the run's criterion under its budget;
+    the member density d (the same for all) whose union or intersection keeps at least what one member
+    alone keeps at the run's sparsity is found by bisection; the few extra positions are then trimmed:
+    fewest votes first, then lowest mean score (over all layers for the global budget, within each
+    layer, to the lone member's counts, for any other budget, so that the layer budget survives).
+    """
+
+    op: str = "union"
+    members: Tuple[Ref, ...] = ()
+
+    def __post_init__(self):
+        if self.op not in COMBINATIONS:
+            raise TicketsError(f"unknown mask combination {self.op!r}; known: {', '.join(COMBINATIONS)}")
+        if len(self.members) < 2:
+            raise TicketsError(f"a {self.op} needs the weights of at least two runs, got {len(self.members)}")
+
+    def validate(self, pruning):
+        FromCriterion().validate(pruning)
+        rounds = criteria.make(pruning.criterion, **dict(pruning.criterion_options)).rounds
+        if rounds != 1:
+            raise TicketsError(f"{pruning.criterion} scores in {rounds} rounds, so its masks at one density do not "
+                               "rank the weights once: combine the masks of a one-round criterion (magnitude)")
+
+    def refs(self):
+        return tuple(self.members)
+
+    def resolved(self, root):
+        return dataclasses.replace(self, members=tuple(m.resolved(root) for m in self.members))
+
+    def initial_masks(self, run, model):
+        return combine(self.op, rankings(run, model, self.members), run.spec.pruning)
+
+    def pruning_identity(self):
+        return {"combined": {"op": self.op, "weights_of": [str(m) for m in self.members]}}
+
+
+def rankings(run, model, weight_files: Sequence[Ref]) -> List:
+    """Each trained network's ranking by the run's criterion and budget (`Pruner.ranking`)."""
+    return [run.pruner.ranking(model, data=run.scoring_data() if run.pruner.scorer.needs_data else None,
+                               weights=rewind.load(str(ref))[0]) for ref in weight_files]
+
+
+def combine(op: str, ranked: Sequence, pruning) -> Masks:
+    """The union or intersection of the rankings' masks, re-targeted to exactly the weights that one of
+    them keeps at `pruning.sparsity` (see `Composed`)."""
+    density = 1.0 - pruning.sparsity
+    alone = ranked[0].masks(density)
+    keep = mask_files.kept(alone)
+    member_density, combined = mask_files.search_density(
+        lambda d: COMBINATIONS[op]([r.masks(d) for r in ranked]), keep, tolerance=max(1, keep // 10000))
+    voted = mask_files.votes([r.masks(member_density) for r in ranked])
+    mean_scores = {k: np.mean([np.abs(r.by_key()[k]) for r in ranked], axis=0) for k in alone}
+    top = max((float(np.max(v)) for v in mean_scores.values() if np.size(v)), default=0.0) or 1.0
+    priority = {k: voted[k] + 0.5 * mean_scores[k] / top for k in alone}
+    if pruning.budget == "global":
+        result = mask_files.retarget(combined, keep, priority)
+    else:
+        counts = {k: int(np.count_nonzero(v)) for k, v in alone.items()}
+        result = mask_files.retarget_per_layer(combined, counts, priority)
+    logging.info("%s of %d: member density %.4f keeps %d, re-targeted to %d (density %.4f)", op, len(ranked),
+                 member_density, mask_files.kept(combined), keep, mask_files.density(result))
+    return result
