@@ -1,4 +1,5 @@
-"""Every shipped flagfile parses into a valid run (or sanity grid), without touching any data."""
+"""Every shipped flagfile parses into a valid run, sanity grid or siblings plan (the siblings plan reads the
+shipped subset's size; nothing else touches data)."""
 import glob
 import os
 
@@ -6,7 +7,7 @@ import pytest
 from absl import flags
 
 from tests.conftest import REPO
-from tf_tickets import compare, harness, sanity, train  # noqa: F401  (define the flags)
+from tf_tickets import compare, harness, sanity, siblings, train  # noqa: F401  (define the flags)
 from tf_tickets.training.config import TrainConfig
 
 CONFIGS = sorted(glob.glob(str(REPO / "configs" / "**" / "*.cfg"), recursive=True))
@@ -31,7 +32,14 @@ def test_config_parses_into_a_run(path, parse):
     parse(path)
     F = flags.FLAGS
     text = open(path).read()
-    if "--seeds=" in text:  # a sanity grid; a config shared by several methods leaves --method to the caller
+    if "--siblings=" in text:
+        plan = siblings.build_plan(harness.load_data(harness.spec_from_flags("dense")))
+        runs_per_seed = F.siblings + 1 + 2 * (F.siblings - 1) + (F.pretrain != "0it")
+        assert len(plan.stages) == len(F.seeds) * runs_per_seed and plan.k == F.siblings
+        assert {(s.spec.model, s.spec.dataset, str(s.spec.train.training_steps)) for s in plan.stages.values()} == \
+            {(F.model, F.dataset, F.training_steps)}
+        assert plan.sparsity == F.sparsity
+    elif "--seeds=" in text:  # a sanity grid; a config shared by several methods leaves --method to the caller
         if F.method == "dense" and not (F.methods or F.procedure or F.criterion):
             F.method = "snip"
         grids = sanity.build_grids()

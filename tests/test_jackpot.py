@@ -7,7 +7,7 @@ from tf_tickets.backend import keras, tf
 from tf_tickets.callbacks import rewind
 from tf_tickets.callbacks.restriction import restrict
 from tf_tickets.data import corrupt
-from tf_tickets.pruning import current_masks, targets
+from tf_tickets.pruning import current_masks, strip, targets
 from tf_tickets.pruning.scores import ScoreMask
 
 
@@ -119,3 +119,91 @@ def test_the_jackpot_procedure_in_the_sanity_grid(tmp_path, run_main):
     ticket = np.load(tmp_path / "t/jackpot/sparsity0.8/plain/seed0/masks.npz")
     assert all(np.array_equal(search[k], ticket[k]) for k in search.files)  # the tuned ticket is the jackpot's
     assert "| layerwise rearrange | 2 |" in tuned.stdout
+
+
+def test_batch_statistics_update_only_the_moving_statistics():
+    fmnist = corrupt.subsample(data.load("embedded"), 0.05, seed=0)
+    x, y = fmnist.x_train.astype(np.float32) / 255, fmnist.y_train
+    net = models.build("cifar_resnet_8", fmnist.input_shape, fmnist.num_classes, seed=0)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(50)
+    bns = [layer.name for layer in net.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    before = {w.name: w.numpy().copy() for w in net.weights}
+    for updated in (False, True):
+        ticket, _ = jackpot.search(net, ds, sparsity=0.8, epochs=1, batch_statistics=updated, verbose=0)
+        assert all(np.array_equal(before[w.name], w.numpy()) for w in net.weights)  # the model is untouched
+        for name in bns:
+            got = strip(ticket).get_layer(name)
+            original = net.get_layer(name)
+            np.testing.assert_array_equal(got.gamma.numpy(), original.gamma.numpy())  # scale and offset frozen
+            np.testing.assert_array_equal(got.beta.numpy(), original.beta.numpy())
+            moved = not np.array_equal(got.moving_mean.numpy(), original.moving_mean.numpy())
+            assert moved == updated, (name, updated)
+
+
+TRAIN = ["--model=mnist_lenet_40_20", "--dataset=embedded", "--train_fraction=0.2", "--batch_size=50", "--lr=0.05",
+         "--milestones=", "--validate_every_epoch=false"]
+
+
+@pytest.fixture(scope="module")
+def dense_run(tmp_path_factory):
+    from tests.conftest import run_cli
+
+    root = tmp_path_factory.mktemp("dense")
+    done = run_cli("tf_tickets.train", *TRAIN, "--lr_schedule=constant", "--training_steps=72it", "--save_weights",
+                   f"--run_dir={root / 'dense'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return root / "dense"
+
+
+def test_jackpot_in_train_from_a_run_directory(dense_run, tmp_path, run_main):
+    result = run_main("tf_tickets.train", *TRAIN, "--method=jackpot", f"--start_from={dense_run}", "--sparsity=0.8",
+                      "--lr_schedule=cosine", "--training_steps=24it", f"--run_dir={tmp_path / 'jackpot'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = (tmp_path / "jackpot" / "config.json").read_text()
+    assert '"method": "jackpot"' in config and str(dense_run / "final_weights.npz") in config
+    found = np.load(tmp_path / "jackpot" / "masks.npz")
+    trained = models.build("mnist_lenet_40_20", (28, 28, 1), 10)
+    rewind.restore(trained, rewind.load(str(dense_run / "final_weights.npz"))[0])
+    start = jackpot.magnitude_start(trained, 0.8)
+    assert {k: int(found[k].sum()) for k in found.files} == {k: int(m.sum()) for k, m in start.items()}
+    assert "test accuracy" in result.stdout and "density" in result.stdout
+
+
+def test_jackpot_in_train_from_a_saved_keras_model(tmp_path, run_main):
+    fmnist = corrupt.subsample(data.load("embedded"), 0.2, seed=0)
+    own = keras.Sequential([keras.layers.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
+                            keras.layers.MaxPooling2D(4), keras.layers.Flatten(),
+                            keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10)], name="own")
+    own.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    own.fit(fmnist.x_train.astype(np.float32) / 255, fmnist.y_train, batch_size=50, epochs=1, verbose=0)
+    own.save(tmp_path / "own.keras")
+    result = run_main("tf_tickets.train", *TRAIN, "--method=jackpot", f"--start_from={tmp_path / 'own.keras'}",
+                      "--sparsity=0.8", "--lr_schedule=cosine", "--training_steps=24it", f"--run_dir={tmp_path / 'j'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = (tmp_path / "j" / "config.json").read_text()
+    assert f'"model": "saved:{tmp_path / "own.keras"}:' in config
+    found = np.load(tmp_path / "j" / "masks.npz")
+    assert set(found.files) == {own.layers[0].name, own.layers[3].name, own.layers[4].name}
+    again = run_main("tf_tickets.train", *TRAIN, "--method=jackpot", f"--start_from={tmp_path / 'own.keras'}",
+                     "--sparsity=0.8", "--lr_schedule=cosine", "--training_steps=24it", f"--run_dir={tmp_path / 'j'}")
+    assert again.returncode == 0 and "test accuracy" in again.stdout  # finished: reused, not retrained
+
+
+def test_start_from_bad_input(dense_run, tmp_path, run_main):
+    wrong = keras.Sequential([keras.layers.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    wrong.save(tmp_path / "rgb.keras")
+    classes = keras.Sequential([keras.layers.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(7)])
+    classes.save(tmp_path / "seven.keras")
+    (tmp_path / "empty_run").mkdir()
+    (tmp_path / "empty_run" / "config.json").write_text('{"model": "mnist_lenet_40_20"}')
+    cases = [([], "give --start_from"),
+             ([f"--start_from={tmp_path / 'none'}"], "does not exist"),
+             ([f"--start_from={tmp_path / 'rgb.keras'}"], "takes inputs of shape (32, 32, 3)"),
+             ([f"--start_from={tmp_path / 'seven.keras'}"], "predicts 7 classes"),
+             ([f"--start_from={tmp_path / 'empty_run'}"], "holds no final_weights.npz"),
+             ([f"--start_from={dense_run}", "--model=mnist_lenet_300_100"], "trained mnist_lenet_40_20")]
+    for args, message in cases:
+        result = run_main("tf_tickets.train", *TRAIN, "--method=jackpot", "--training_steps=24it", *args,
+                          f"--run_dir={tmp_path / 'out'}")
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -11,15 +11,20 @@ from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import flags as pruning_flags
 from tf_tickets.quiet import native_logs
 from tf_tickets.pruning.config import DENSE
-from tf_tickets.runs import FromCriterion, FromFile, NoMasks, Ref, RunSpec
+from tf_tickets.procedures import flags as procedure_flags
+from tf_tickets.runs import FromCriterion, FromFile, NoMasks, Ref, RunSpec, Search
 from tf_tickets.training import distribution
 from tf_tickets.training import flags as train_flags
 
 F = train_flags
 
 
+JACKPOT = "jackpot"  # in `train`: a lottery-jackpot search over the --start_from weights
+
+
 def mask_source(criterion: str):
-    """Where the flags say the masks come from: a mask file, the criterion (at init or at a step), or none."""
+    """Where the flags say the masks come from: a mask file, the criterion (at init or at a step), a jackpot
+    search, or none."""
     if pruning_flags.MASK_FILE.value:
         if criterion not in (DENSE, "file"):
             raise TicketsError("--mask_file gives the masks: leave --method/--criterion unset (or set it to file)")
@@ -28,6 +33,10 @@ def mask_source(criterion: str):
         raise TicketsError("--method=file needs --mask_file")
     if criterion == DENSE:
         return NoMasks()
+    if criterion == JACKPOT:
+        if pruning_flags.prune_at() is not None:
+            raise TicketsError("a jackpot searches from the first step: leave --prune_at unset")
+        return Search(procedure_flags.JACKPOT_RATE.value, batch_statistics=procedure_flags.JACKPOT_BATCH_STATISTICS.value)
     return FromCriterion(at=pruning_flags.prune_at())
 
 
@@ -37,7 +46,7 @@ def spec_from_flags(criterion: Optional[str] = None, budget: Optional[str] = Non
     if not 0 < F.TRAIN_FRACTION.value <= 1:
         raise TicketsError(f"--train_fraction must be in (0, 1], got {F.TRAIN_FRACTION.value}")
     criterion = criterion if criterion is not None else pruning_flags.criterion()
-    pruning = pruning_flags.pruning_config(criterion)
+    pruning = pruning_flags.pruning_config(DENSE if criterion == JACKPOT else criterion)
     if budget:
         pruning = dataclasses.replace(pruning, budget=budget)
     return RunSpec(model=F.MODEL.value, dataset=F.DATASET.value, train=train_flags.train_config(),

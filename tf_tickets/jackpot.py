@@ -36,11 +36,13 @@ def magnitude_start(model, sparsity: float, budget: str = "global", budget_optio
 
 
 def start_search(model, sparsity: float = 0.9, budget: str = "global", budget_options: Optional[dict] = None,
-                 policy="conv_dense", keep_classifier_dense: bool = True) -> keras.Model:
-    """The search model before its first step: scores and masks set from magnitude pruning."""
+                 policy="conv_dense", keep_classifier_dense: bool = True, batch_statistics: bool = False) -> keras.Model:
+    """The search model before its first step: scores and masks set from magnitude pruning. With
+    `batch_statistics`, BatchNorm uses and updates batch statistics while searching (its scale and
+    offset stay frozen); by default it runs on the pre-trained moving statistics."""
     check_model(model)
     start = magnitude_start(model, sparsity, budget, budget_options, policy, keep_classifier_dense)
-    search_model = wrap_scores(model, allow=lambda layer: layer.name in start)
+    search_model = wrap_scores(model, allow=lambda layer: layer.name in start, batch_statistics=batch_statistics)
     for layer in search_model.layers:
         if isinstance(layer, ScoreMask):
             mask = start[layer.layer.name]
@@ -52,13 +54,15 @@ def start_search(model, sparsity: float = 0.9, budget: str = "global", budget_op
 def search(model, train_ds, sparsity: float = 0.9, epochs: int = 1, lr: float = 0.1, momentum: float = 0.9,
            weight_decay: float = 5e-4, rate: str = "constant", budget: str = "global",
            budget_options: Optional[dict] = None, policy="conv_dense", keep_classifier_dense: bool = True,
-           loss=None, steps_per_epoch: Optional[int] = None, verbose="auto"):
+           batch_statistics: bool = False, loss=None, steps_per_epoch: Optional[int] = None, verbose="auto"):
     """Searches a jackpot in `model` (a pre-trained tf_keras model, left untouched) with `train_ds`
     (`(x, y)` batches); returns (a TF-MOT-wrapped copy carrying the found masks, the Keras history, whose
-    `flips` entry counts each layer's mask changes)."""
+    `flips` entry counts each layer's mask changes). With `batch_statistics`, BatchNorm's moving statistics
+    are updated by the search and carried into the returned model."""
     if not isinstance(epochs, int) or epochs < 1:
         raise TicketsError(f"epochs must be a positive integer, got {epochs!r}")
-    search_model = start_search(model, sparsity, budget, budget_options, policy, keep_classifier_dense)
+    search_model = start_search(model, sparsity, budget, budget_options, policy, keep_classifier_dense,
+                                batch_statistics)
     if steps_per_epoch is None:
         steps_per_epoch = int(tf.data.experimental.cardinality(train_ds).numpy())
         if steps_per_epoch < 1:
@@ -70,4 +74,18 @@ def search(model, train_ds, sparsity: float = 0.9, epochs: int = 1, lr: float = 
     history = search_model.fit(train_ds, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=[restriction],
                                verbose=verbose)
     history.history["flips"] = dict(restriction.flips)
+    if batch_statistics:
+        model = with_statistics_of(model, search_model)
     return prune(model, masks=current_masks(search_model), policy=policy), history
+
+
+def with_statistics_of(model, search_model) -> keras.Model:
+    """A copy of `model` whose BatchNorm moving statistics are the search model's (nothing else differs)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for layer in copy.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            searched = search_model.get_layer(layer.name)
+            layer.moving_mean.assign(searched.moving_mean)
+            layer.moving_variance.assign(searched.moving_variance)
+    return copy

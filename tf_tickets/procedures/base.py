@@ -45,6 +45,7 @@ class Settings:
     gmp_power: int = 3  # the schedule's exponent
     search_steps: Optional[Duration] = None  # jackpot: how long the scores are searched (default: the training's)
     jackpot_rate: str = "constant"  # jackpot: short restriction's rate, constant (1) or cosine
+    jackpot_batch_statistics: bool = False  # jackpot: BatchNorm uses and updates batch statistics while searching
     tune_steps: Optional[Duration] = None  # jackpot: tune the found ticket's weights this long (default: no tuning)
 
     def __post_init__(self):

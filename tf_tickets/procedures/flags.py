@@ -14,6 +14,9 @@ SEARCH_STEPS = flags.DEFINE_string("search_steps", None, "jackpot: how long the 
                                    "--training_steps), with a cosine learning rate from --lr.")
 JACKPOT_RATE = flags.DEFINE_enum("jackpot_rate", "constant", ["constant", "cosine"], "jackpot: short restriction's "
                                  "rate: constant (1: per-layer top-k after each step) or cosine (the paper's).")
+JACKPOT_BATCH_STATISTICS = flags.DEFINE_boolean(
+    "jackpot_batch_statistics", False, "jackpot: BatchNorm normalises with batch statistics and updates its moving "
+    "ones while the scores are searched (default: the pre-trained moving statistics, frozen like every weight).")
 TUNE_STEPS = flags.DEFINE_string("tune_steps", None, "jackpot: then tune the found ticket's weights this long "
                                  "(default: no tuning; the mask and weight checks need it).")
 
@@ -22,4 +25,5 @@ def settings(base) -> Settings:
     return Settings(base, rewind_to=REWIND_TO.value, levels=LEVELS.value, finetune_steps=FINETUNE_STEPS.value,
                     gmp_begin=GMP_BEGIN.value, gmp_end=GMP_END.value, gmp_frequency=GMP_FREQUENCY.value,
                     gmp_power=GMP_POWER.value, search_steps=SEARCH_STEPS.value, jackpot_rate=JACKPOT_RATE.value,
+                    jackpot_batch_statistics=JACKPOT_BATCH_STATISTICS.value,
                     tune_steps=TUNE_STEPS.value)

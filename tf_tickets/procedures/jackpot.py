@@ -47,7 +47,8 @@ class LotteryJackpot(AfterTraining):
                 else self.cell(sparsity, seed, check))
         search = Stage(name, dataclasses.replace(
             base, train=search_train, pruning=dataclasses.replace(base.pruning, sparsity=sparsity),
-            masks=Search(settings.jackpot_rate), start=Start(weights=trained), check=data_check(check)))
+            masks=Search(settings.jackpot_rate, batch_statistics=settings.jackpot_batch_statistics),
+            start=Start(weights=trained), check=data_check(check)))
         if not tuned:
             return [pretrain, search]
         tune = dataclasses.replace(

@@ -56,13 +56,28 @@ class ScoreCarrier(carrier.MaskCarrier):
 carrier.register(ScoreCarrier())
 
 
-def wrap_scores(model, allow) -> keras.Model:
+def wrap_scores(model, allow, batch_statistics: bool = False) -> keras.Model:
     """A copy of `model` (same weights) whose layers picked by `allow(layer)` carry scores; every other
-    layer is frozen too (BatchNorm then runs on its moving statistics)."""
+    layer is frozen too, and BatchNorm runs on its moving statistics, unless `batch_statistics`: then
+    BatchNorm normalises with each batch's statistics and updates its moving ones while searching (as a
+    PyTorch model in train mode does), its scale and offset still frozen."""
     source = keras.models.clone_model(model)
     source.set_weights(model.get_weights())
     wrapped = keras.models.clone_model(source, clone_function=lambda layer: ScoreMask(layer) if allow(layer) else layer)
     for layer in wrapped.layers:
-        if not isinstance(layer, ScoreMask):
+        if isinstance(layer, ScoreMask):
+            continue
+        if batch_statistics and isinstance(layer, keras.layers.BatchNormalization):
+            freeze_affine(layer)
+        else:
             layer.trainable = False
     return wrapped
+
+
+def freeze_affine(layer) -> None:
+    """Keeps a BatchNorm layer in training mode (batch statistics, moving ones updated) while its scale and
+    offset get no gradient: Keras has no switch for that, so they move to the layer's frozen weights."""
+    for weight in (layer.gamma, layer.beta):
+        if weight is not None and any(weight is w for w in layer._trainable_weights):
+            layer._trainable_weights = [w for w in layer._trainable_weights if w is not weight]
+            layer._non_trainable_weights.append(weight)
