@@ -164,3 +164,23 @@ def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path):
     code, _, err = run_siblings(*FLAGS, f"--run_dir={tmp_path / 'root'}", *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "root").exists()
+
+
+def test_combine_masks_api_on_a_users_own_models():
+    import tf_tickets
+    from tf_tickets import models
+
+    nets = [models.build("mnist_lenet_40_20", (28, 28, 1), 10, seed=s) for s in (0, 1, 2)]
+    for op in ("union", "intersection"):
+        for budget in ("global", "layerwise"):
+            alone = tf_tickets.pruning.current_masks(tf_tickets.prune(nets[0], "magnitude", 0.8, budget=budget))
+            got = tf_tickets.combine_masks(nets, op, sparsity=0.8, budget=budget)
+            assert masks.kept(got) == masks.kept(alone)  # exactly one network's count at 80%
+            if budget == "layerwise":  # the layer budget survives the combination
+                assert {k: int(v.sum()) for k, v in got.items()} == {k: int(v.sum()) for k, v in alone.items()}
+    ticket = tf_tickets.prune(nets[0], masks=got)
+    assert masks.kept(tf_tickets.pruning.current_masks(ticket)) == masks.kept(alone)
+    with pytest.raises(tf_tickets.TicketsError, match="at least two"):
+        tf_tickets.combine_masks(nets[:1])
+    with pytest.raises(tf_tickets.TicketsError, match="unknown mask combination"):
+        tf_tickets.combine_masks(nets, "xor")

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _LAZY = {"format_report": "tf_tickets.pruning", "prune": "tf_tickets.pruning", "sparsity_report": "tf_tickets.pruning",
          "strip": "tf_tickets.pruning", "load_model": "tf_tickets.saving",
-         "sanity_check": "tf_tickets.procedures.user"}
+         "sanity_check": "tf_tickets.procedures.user", "combine_masks": "tf_tickets.pruning.compose"}
 
 __all__ = ["TicketsError", "__version__", *sorted(_LAZY)]
 

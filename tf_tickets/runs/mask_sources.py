@@ -19,7 +19,7 @@ from tf_tickets.callbacks import PruneAtStep, rewind
 from tf_tickets.callbacks.restriction import RATES, ShortRestriction
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import assign_masks, collapse, wrap
+from tf_tickets.pruning import assign_masks, collapse, compose, wrap
 from tf_tickets.runs.refs import Ref, path_of, resolved
 
 Masks = Dict[str, np.ndarray]
@@ -221,7 +221,7 @@ class Search(MaskSource):
         return {"method": "jackpot", "jackpot": settings}
 
 
-COMBINATIONS = {"union": mask_files.union, "intersection": mask_files.intersection}
+COMBINATIONS = compose.COMBINATIONS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,14 +252,9 @@ class Combined(MaskSource):
 
 @dataclasses.dataclass(frozen=True)
 class Composed(MaskSource):
-    """Siblings' masks combined at exactly the run's sparsity (Movva, Frankle, Carbin).
-
-    `members` are trained networks' weights. Each is ranked by the run's criterion under its budget;
-    the member density d (the same for all) whose union or intersection keeps at least what one member
-    alone keeps at the run's sparsity is found by bisection; the few extra positions are then trimmed:
-    fewest votes first, then lowest mean score (over all layers for the global budget, within each
-    layer, to the lone member's counts, for any other budget, so that the layer budget survives).
-    """
+    """Siblings' masks combined at exactly the run's sparsity (Movva, Frankle, Carbin): `members` are
+    trained networks' weights, each ranked by the run's criterion under its budget, then combined by
+    `tf_tickets.pruning.compose.combine` (union or intersection, re-targeted to one member's count)."""
 
     op: str = "union"
     members: Tuple[Ref, ...] = ()
@@ -284,7 +279,8 @@ class Composed(MaskSource):
         return dataclasses.replace(self, members=tuple(m.resolved(root) for m in self.members))
 
     def initial_masks(self, run, model):
-        return combine(self.op, rankings(run, model, self.members), run.spec.pruning)
+        pruning = run.spec.pruning
+        return compose.combine(self.op, rankings(run, model, self.members), pruning.sparsity, pruning.budget)
 
     def pruning_identity(self):
         return {"combined": {"op": self.op, "weights_of": [str(m) for m in self.members]}}
@@ -294,25 +290,3 @@ def rankings(run, model, weight_files: Sequence[Ref]) -> List:
     """Each trained network's ranking by the run's criterion and budget (`Pruner.ranking`)."""
     return [run.pruner.ranking(model, data=run.scoring_data() if run.pruner.scorer.needs_data else None,
                                weights=rewind.load(str(ref))[0]) for ref in weight_files]
-
-
-def combine(op: str, ranked: Sequence, pruning) -> Masks:
-    """The union or intersection of the rankings' masks, re-targeted to exactly the weights that one of
-    them keeps at `pruning.sparsity` (see `Composed`)."""
-    density = 1.0 - pruning.sparsity
-    alone = ranked[0].masks(density)
-    keep = mask_files.kept(alone)
-    member_density, combined = mask_files.search_density(
-        lambda d: COMBINATIONS[op]([r.masks(d) for r in ranked]), keep, tolerance=max(1, keep // 10000))
-    voted = mask_files.votes([r.masks(member_density) for r in ranked])
-    mean_scores = {k: np.mean([np.abs(r.by_key()[k]) for r in ranked], axis=0) for k in alone}
-    top = max((float(np.max(v)) for v in mean_scores.values() if np.size(v)), default=0.0) or 1.0
-    priority = {k: voted[k] + 0.5 * mean_scores[k] / top for k in alone}
-    if pruning.budget == "global":
-        result = mask_files.retarget(combined, keep, priority)
-    else:
-        counts = {k: int(np.count_nonzero(v)) for k, v in alone.items()}
-        result = mask_files.retarget_per_layer(combined, counts, priority)
-    logging.info("%s of %d: member density %.4f keeps %d, re-targeted to %d (density %.4f)", op, len(ranked),
-                 member_density, mask_files.kept(combined), keep, mask_files.density(result))
-    return result

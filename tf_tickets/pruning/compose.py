@@ -1,0 +1,63 @@
+"""Masks of several trained networks combined at exactly one sparsity (Movva, Frankle & Carbin).
+
+    masks = tf_tickets.combine_masks([sibling_a, sibling_b, sibling_c], "union", sparsity=0.9)
+    ticket = tf_tickets.prune(init_model, masks=masks)   # retrain from the shared start point
+
+Each network is ranked once by the criterion under the budget (`Pruner.ranking`). The member density
+(the same for all) whose union or intersection keeps at least what one member alone keeps at the
+sparsity is found by bisection (`masks.search_density`); the few extra kept weights are trimmed, fewest
+votes first, then lowest mean score: over all layers for the global budget, within each layer to the
+lone member's counts for any other budget, so that the layer budget survives.
+"""
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+from absl import logging
+
+from tf_tickets import masks as mask_ops
+from tf_tickets.errors import TicketsError
+from tf_tickets.pruning.pruner import Pruner
+from tf_tickets.pruning.wrapping import check_model, wrap
+
+COMBINATIONS = {"union": mask_ops.union, "intersection": mask_ops.intersection}
+
+
+def combine(op: str, rankings: Sequence, sparsity: float, budget: str) -> Dict[str, np.ndarray]:
+    """The union or intersection of the `rankings`' masks (`Pruner.ranking`, one per network), re-targeted
+    to exactly the weights the first of them keeps alone at `sparsity`."""
+    if op not in COMBINATIONS:
+        raise TicketsError(f"unknown mask combination {op!r}; known: {', '.join(COMBINATIONS)}")
+    if len(rankings) < 2:
+        raise TicketsError(f"a {op} needs at least two networks, got {len(rankings)}")
+    alone = rankings[0].masks(1.0 - sparsity)
+    keep = mask_ops.kept(alone)
+    member_density, combined = mask_ops.search_density(
+        lambda d: COMBINATIONS[op]([r.masks(d) for r in rankings]), keep, tolerance=max(1, keep // 10000))
+    votes = mask_ops.votes([r.masks(member_density) for r in rankings])
+    mean_scores = {k: np.mean([np.abs(r.by_key()[k]) for r in rankings], axis=0) for k in alone}
+    top = max((float(np.max(v)) for v in mean_scores.values() if np.size(v)), default=0.0) or 1.0
+    priority = {k: votes[k] + 0.5 * mean_scores[k] / top for k in alone}  # votes first, then the mean score
+    if budget == "global":
+        result = mask_ops.retarget(combined, keep, priority)
+    else:
+        counts = {k: int(np.count_nonzero(v)) for k, v in alone.items()}
+        result = mask_ops.retarget_per_layer(combined, counts, priority)
+    logging.info("%s of %d: member density %.4f keeps %d, re-targeted to %d (density %.4f)", op, len(rankings),
+                 member_density, mask_ops.kept(combined), keep, mask_ops.density(result))
+    return result
+
+
+def combine_masks(models, op: str = "union", sparsity: float = 0.9, criterion: str = "magnitude",
+                  budget: str = "global", policy="conv_dense", data=None, seed: int = 0,
+                  criterion_options: Optional[dict] = None, budget_options: Optional[dict] = None) -> Dict[str, np.ndarray]:
+    """Masks ({layer name: 0/1 array}) combining trained tf_keras `models` of one architecture (siblings)
+    by `op` ("union" or "intersection"), keeping exactly as many weights as one of them pruned alone by
+    `criterion` under `budget` at `sparsity`. `data` for a data-dependent criterion. The models are not
+    changed; hand the masks to `tf_tickets.prune(start_model, masks=...)`."""
+    if len(models) < 2:
+        raise TicketsError(f"a {op} needs at least two networks, got {len(models)}")
+    for model in models:
+        check_model(model)
+    pruner = Pruner(criterion, sparsity, budget, seed, criterion_options, budget_options)
+    rankings = [pruner.ranking(wrap(model, policy), data=data) for model in models]
+    return combine(op, rankings, sparsity, budget)
