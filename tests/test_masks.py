@@ -407,3 +407,11 @@ def test_importing_the_mask_module_does_not_import_tensorflow():
     code = "import sys; import tf_tickets.masks; assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_kth_highest_skips_the_minimum_ties_only_when_it_may():
+    rng = np.random.default_rng(1)
+    for values in (rng.random(1000), np.where(rng.random(1000) < 0.7, 0.0, rng.random(1000)),
+                   -rng.random(1000), np.ones(50), np.array([5.0])):
+        for k in sorted({1, min(2, len(values)), len(values) // 3 + 1, len(values)}):
+            assert masks.kth_highest(values.copy(), k) == np.sort(values)[::-1][k - 1], (values[:5], k)

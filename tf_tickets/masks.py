@@ -28,7 +28,7 @@ def top_k(scores: Sequence[np.ndarray], counts: Sequence[int]) -> List[np.ndarra
             mask[:] = 1
         elif count:
             # A stable order over (-score, position) makes ties deterministic.
-            kth = np.partition(-flat, count - 1)[count - 1]
+            kth = -kth_highest(flat, count)  # compared with -flat below
             above = np.flatnonzero(-flat < kth)
             at = np.flatnonzero(-flat == kth)[: count - above.size]
             mask[above] = 1
@@ -38,6 +38,17 @@ def top_k(scores: Sequence[np.ndarray], counts: Sequence[int]) -> List[np.ndarra
 
 
 top_k_masks = top_k
+
+
+def kth_highest(values: np.ndarray, k: int):
+    """The k-th highest of a 1-D array (1 <= k <= size), in linear time. Values tied at the minimum (the
+    zeros of already-pruned weights, say) cannot be it while fewer than k others exist above them, so
+    the selection skips them: iterative pruning's later rounds select among the survivors only."""
+    low = values.min()
+    above = values[values > low]
+    if k > above.size:
+        return low
+    return np.partition(above, above.size - k)[above.size - k]
 
 
 def save(masks: MaskSet, path: str) -> None:

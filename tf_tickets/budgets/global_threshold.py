@@ -13,6 +13,7 @@ import numpy as np
 
 from tf_tickets.budgets.base import BUDGETS, Budget, LayerInfo, has_classifier, total
 from tf_tickets.errors import TicketsError
+from tf_tickets.masks import kth_highest
 
 
 def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
@@ -38,11 +39,10 @@ def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
         return [0] * len(scores)
     if keep >= n:
         return sizes
-    flat = np.concatenate([np.ravel(s) for s in scores])  # a fresh array: partition it in place
+    flat = np.concatenate([np.ravel(s) for s in scores])
     if flat.dtype.kind == "f" and np.isnan(flat).any():
         raise TicketsError("scores contain NaN; cannot rank them")
-    flat.partition(n - keep)
-    threshold = flat[n - keep]  # the keep-th highest value
+    threshold = kth_highest(flat, keep)
     del flat
     above = [int(np.count_nonzero(s > threshold)) for s in scores]
     ties_left = keep - sum(above)

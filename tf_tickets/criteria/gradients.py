@@ -1,9 +1,41 @@
-"""The loss and its gradient, as the PyTorch references compute them (net in train mode)."""
+"""The loss and its gradient, as the PyTorch references compute them (net in train mode).
+
+`loss_gradients` and GraSP's `gradient_and_hessian_product` run eagerly the first time they see a model
+and traced from the second time on (`TracedOnReuse`): a one-off scoring pays no tracing, and the plain
+copy that `Pruner` keeps per architecture is traced once for a whole grid of runs.
+"""
+import functools
+import weakref
 from typing import List
 
 import numpy as np
 
 from tf_tickets.backend import tf
+
+SEEN = "seen"
+
+
+class TracedOnReuse:
+    """`fn(model, weights, *tensors, **options)`, eager on the first call for a (model, weights, options),
+    a traced `tf.function` of the tensors from the second on (shapes generalised, so other batch sizes
+    reuse the trace where they can)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+        self._calls = weakref.WeakKeyDictionary()  # model -> {(weights, options): SEEN or traced function}
+
+    def __call__(self, model, weights, *tensors, **options):
+        calls = self._calls.setdefault(model, {})
+        key = (tuple(id(w) for w in weights), tuple(sorted(options.items())))
+        entry = calls.get(key)
+        if entry is None:
+            calls[key] = SEEN
+            return self.fn(model, weights, *tensors, **options)
+        if entry is SEEN:
+            entry = calls[key] = tf.function(functools.partial(self.fn, model, list(weights), **options),
+                                             autograph=False, reduce_retracing=True)
+        return entry(*[tf.convert_to_tensor(t) for t in tensors])
 
 
 def cross_entropy(model, x, y, temperature: float = 1.0, training: bool = True):
@@ -20,6 +52,7 @@ def dense(grads, weights) -> List[tf.Tensor]:
             for g, w in zip(grads, weights)]
 
 
+@TracedOnReuse
 def loss_gradients(model, weights, x, y, temperature: float = 1.0) -> List[tf.Tensor]:
     """d(mean cross-entropy)/dw on one batch, BatchNorm in training mode as in the references."""
     with tf.GradientTape() as tape:

@@ -15,7 +15,7 @@ import numpy as np
 
 from tf_tickets.backend import keras, tf
 from tf_tickets.criteria.base import CRITERIA, Criterion, real_in
-from tf_tickets.criteria.gradients import cross_entropy, dense, loss_gradients, values
+from tf_tickets.criteria.gradients import TracedOnReuse, cross_entropy, dense, values
 from tf_tickets.errors import TicketsError
 from tf_tickets.models import prunable_layers
 
@@ -49,16 +49,23 @@ class Grasp(Criterion):
     def _score(self, model, weights, batch, seed):
         x, y = batch
         half = len(y) // 2
-        halves = [(x[:half], y[:half]), (x[half:], y[half:])]
-        grads = [loss_gradients(model, weights, hx, hy, self.temperature) for hx, hy in halves]
-        g = [tf.stop_gradient(a + b) for a, b in zip(*grads)]
-        hg = None
-        for hx, hy in halves:
-            with tf.GradientTape() as outer:
-                with tf.GradientTape() as inner:
-                    loss = cross_entropy(model, hx, hy, self.temperature)
-                inner_grads = dense(inner.gradient(loss, weights), weights)
-                z = tf.add_n([tf.reduce_sum(gi * fi) for gi, fi in zip(g, inner_grads)])
-            part = dense(outer.gradient(z, weights), weights)
-            hg = part if hg is None else [a + b for a, b in zip(hg, part)]
+        hg = hessian_gradient_product(model, weights, x[:half], y[:half], x[half:], y[half:],
+                                      temperature=self.temperature)
         return [w * h.numpy() for w, h in zip(values(weights), hg)]
+
+
+@TracedOnReuse
+def hessian_gradient_product(model, weights, x1, y1, x2, y2, temperature: float = 1.0):
+    """Hg = sum over the halves of d<stop_gradient(g), dL_half/dw>/dw with g = sum of the halves' dL/dw.
+
+    One forward and backward pass per half gives both g and the halves' gradients; since g is a
+    constant, the sum over the halves is one second backward pass of <g, dL_1/dw + dL_2/dw>."""
+    with tf.GradientTape() as outer:
+        halves = []
+        for hx, hy in ((x1, y1), (x2, y2)):
+            with tf.GradientTape() as inner:
+                loss = cross_entropy(model, hx, hy, temperature)
+            halves.append(dense(inner.gradient(loss, weights), weights))
+        g = [tf.stop_gradient(a + b) for a, b in zip(*halves)]
+        z = tf.add_n([tf.reduce_sum(gi * (a + b)) for gi, a, b in zip(g, *halves)])
+    return dense(outer.gradient(z, weights), weights)

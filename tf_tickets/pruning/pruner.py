@@ -8,9 +8,10 @@ from tf_tickets import budgets, criteria, models
 from tf_tickets.errors import TicketsError
 from tf_tickets import masks as mask_ops
 from tf_tickets.pruning import collapse
-from tf_tickets.pruning.carrier import assign_masks, strip, targets, weight_attr
+from tf_tickets.pruning.carrier import assign_masks, targets, weight_attr
 from tf_tickets.pruning.weights import restore
-from tf_tickets.pruning.wrapping import check_model, clone_with_weights, wrap
+from tf_tickets.pruning.scoring_copies import scoring_copy
+from tf_tickets.pruning.wrapping import check_model, wrap
 
 
 @dataclasses.dataclass
@@ -72,7 +73,7 @@ class Pruner:
 
     def _setup(self, wrapped, data, batch, weights) -> "_Scoring":
         found = targets(wrapped)
-        scoring = strip_copy(wrapped)
+        scoring = scoring_copy(wrapped)
         if weights is not None:
             restore(scoring, weights)
         by_name = {layer.name: layer for layer in scoring.layers}
@@ -133,11 +134,6 @@ class Ranking:
 
     def by_key(self) -> Dict[str, np.ndarray]:
         return dict(zip(self.setup.keys, self.scores))
-
-
-def strip_copy(wrapped):
-    """The wrapped model's current weights in a plain model (sharing nothing with it)."""
-    return clone_with_weights(strip(wrapped)) if targets(wrapped) else clone_with_weights(wrapped)
 
 
 def _same_variable(layer, attr):

@@ -1,0 +1,52 @@
+"""Scoring reuses one plain copy per architecture and traces gradients from the second use: the masks
+must be exactly what a fresh copy gives, whatever was scored before."""
+import numpy as np
+import pytest
+
+import tf_tickets
+from tf_tickets import criteria, models
+from tf_tickets.pruning import Pruner, scoring_copies, wrap
+
+RNG = np.random.default_rng(0)
+X = RNG.random((100, 28, 28, 1)).astype(np.float32)
+Y = np.arange(100) % 10
+
+
+def fresh_masks(pruner, wrapped):
+    scoring_copies.clear()
+    return pruner.masks(wrapped, batch=(X, Y))
+
+
+@pytest.mark.parametrize("criterion", ["magnitude", "snip", "grasp", "synflow"])
+def test_a_kept_copy_scores_like_a_fresh_one(criterion):
+    options = {"rounds": 3} if criterion == "synflow" else {}
+    pruner = Pruner(criterion, 0.8, criterion_options=options)
+    a = wrap(models.build("cifar_resnet_8", (28, 28, 1), 10, seed=1))
+    b = wrap(models.build("cifar_resnet_8", (28, 28, 1), 10, seed=2))
+    expected = {"a": fresh_masks(pruner, a), "b": fresh_masks(pruner, b)}
+    scoring_copies.clear()
+    for name, wrapped in [("a", a), ("b", b), ("a", a), ("b", b)]:  # eager, then traced, refilled each time
+        got = pruner.masks(wrapped, batch=(X, Y))
+        assert all(np.array_equal(got[k], expected[name][k]) for k in got), (criterion, name)
+    assert len(scoring_copies._COPIES) == 1  # one architecture, one copy
+
+
+def test_traced_gradients_equal_the_eager_ones():
+    model = models.build("cifar_resnet_8", (28, 28, 1), 10, seed=0)
+    weights = [layer.kernel for layer in models.prunable_layers(model)]
+    for name in ("snip", "grasp"):
+        criterion = criteria.make(name)
+        eager = criterion.score(model, weights, batch=(X, Y))
+        traced = criterion.score(model, weights, batch=(X, Y))
+        for e, t in zip(eager, traced):
+            np.testing.assert_allclose(t, e, rtol=1e-3, atol=1e-5 * np.abs(e).max())
+
+
+def test_the_scored_model_is_untouched_and_masks_survive_a_prune():
+    net = models.build("cifar_resnet_8", (28, 28, 1), 10, seed=3)
+    before = [w.copy() for w in net.get_weights()]
+    first = tf_tickets.prune(net, "grasp", 0.9, data=(X, Y))
+    second = tf_tickets.prune(net, "grasp", 0.9, data=(X, Y))
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))
+    m1, m2 = tf_tickets.pruning.current_masks(first), tf_tickets.pruning.current_masks(second)
+    assert all(np.array_equal(m1[k], m2[k]) for k in m1)

@@ -1,0 +1,59 @@
+"""The plain copy of a wrapped model that criteria score, made once per architecture and refilled.
+
+Criteria score a private copy, because scoring changes it (BatchNorm statistics move in training mode,
+masks are written into its weights, GraSP re-initialises the classifier). Cloning costs more than a
+forward and backward pass of a small network, and a traced gradient function belongs to one model
+object, so the copy is kept per architecture (a few at most) and each scoring refills every one of its
+weights from the model being scored: a grid's runs of one network clone once and trace once.
+"""
+import collections
+import hashlib
+import json
+
+from tf_tickets.backend import tf
+from tf_tickets.pruning.carrier import inner_layer, strip, targets
+from tf_tickets.pruning.wrapping import clone_with_weights
+
+KEEP = 4  # architectures kept; the least recently used copy goes first
+_COPIES: "collections.OrderedDict[str, object]" = collections.OrderedDict()
+
+
+def architecture(model) -> str:
+    """A key for the architecture: layer classes, configs and connections, weight shapes, the strategy
+    (not initialisers: models of one architecture built from other seeds share a copy)."""
+    config = json.dumps(_without_initializers(model.get_config()), sort_keys=True, default=str)
+    shapes = [tuple(w.shape) for w in model.weights]
+    strategy = id(tf.distribute.get_strategy())
+    return hashlib.sha1(f"{config}|{shapes}|{strategy}".encode()).hexdigest()
+
+
+def _without_initializers(config):
+    if isinstance(config, dict):
+        return {k: _without_initializers(v) for k, v in config.items() if not k.endswith("initializer")}
+    if isinstance(config, (list, tuple)):
+        return [_without_initializers(v) for v in config]
+    return config
+
+
+def scoring_copy(wrapped):
+    """A plain model holding `wrapped`'s current weights (masked ones as they are), sharing no variable
+    with it; the same object for every model of one architecture, refilled on each call."""
+    key = architecture(wrapped)
+    copy = _COPIES.get(key)
+    if copy is None:
+        copy = clone_with_weights(strip(wrapped)) if targets(wrapped) else clone_with_weights(wrapped)
+        _COPIES[key] = copy
+        while len(_COPIES) > KEEP:
+            _COPIES.popitem(last=False)
+    else:
+        _COPIES.move_to_end(key)
+        sources = {inner_layer(layer).name: inner_layer(layer) for layer in wrapped.layers}
+        for layer in copy.layers:
+            if layer.weights:
+                layer.set_weights(sources[layer.name].get_weights())
+    return copy
+
+
+def clear() -> None:
+    """Forgets every kept copy (and the functions traced for them)."""
+    _COPIES.clear()
