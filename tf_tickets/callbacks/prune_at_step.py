@@ -18,6 +18,9 @@ class PruneAtStep(StepCounter):
         self.done = self.step >= self.at_step > 0
         self._maybe_prune()
 
+    def steps_that_matter(self):
+        return (self.at_step,)
+
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
         self._maybe_prune()

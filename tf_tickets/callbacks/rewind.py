@@ -50,6 +50,9 @@ class CaptureWeights(StepCounter):
         super().on_train_begin(logs)
         self._maybe_capture()
 
+    def steps_that_matter(self):
+        return (self.at_step,)
+
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
         self._maybe_capture()

@@ -7,6 +7,9 @@ class StopAtStep(StepCounter):
         super().__init__()
         self.total_steps = int(total_steps)
 
+    def steps_that_matter(self):
+        return (self.total_steps,)
+
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
         if self.step >= self.total_steps:

@@ -230,12 +230,13 @@ class Combined(MaskSource):
 
     op: str = "union"
     members: Tuple[Ref, ...] = ()
+    members_are = "masks"  # what the member files hold
 
     def __post_init__(self):
         if self.op not in COMBINATIONS:
             raise TicketsError(f"unknown mask combination {self.op!r}; known: {', '.join(COMBINATIONS)}")
         if len(self.members) < 2:
-            raise TicketsError(f"a {self.op} needs the masks of at least two runs, got {len(self.members)}")
+            raise TicketsError(f"a {self.op} needs the {self.members_are} of at least two runs, got {len(self.members)}")
 
     def refs(self):
         return tuple(self.members)
@@ -251,19 +252,12 @@ class Combined(MaskSource):
 
 
 @dataclasses.dataclass(frozen=True)
-class Composed(MaskSource):
+class Composed(Combined):
     """Siblings' masks combined at exactly the run's sparsity (Movva, Frankle, Carbin): `members` are
     trained networks' weights, each ranked by the run's criterion under its budget, then combined by
     `tf_tickets.pruning.compose.combine` (union or intersection, re-targeted to one member's count)."""
 
-    op: str = "union"
-    members: Tuple[Ref, ...] = ()
-
-    def __post_init__(self):
-        if self.op not in COMBINATIONS:
-            raise TicketsError(f"unknown mask combination {self.op!r}; known: {', '.join(COMBINATIONS)}")
-        if len(self.members) < 2:
-            raise TicketsError(f"a {self.op} needs the weights of at least two runs, got {len(self.members)}")
+    members_are = "weights"
 
     def validate(self, pruning):
         FromCriterion().validate(pruning)
@@ -271,12 +265,6 @@ class Composed(MaskSource):
         if rounds != 1:
             raise TicketsError(f"{pruning.criterion} scores in {rounds} rounds, so its masks at one density do not "
                                "rank the weights once: combine the masks of a one-round criterion (magnitude)")
-
-    def refs(self):
-        return tuple(self.members)
-
-    def resolved(self, root):
-        return dataclasses.replace(self, members=tuple(m.resolved(root) for m in self.members))
 
     def initial_masks(self, run, model):
         pruning = run.spec.pruning

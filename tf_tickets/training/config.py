@@ -26,11 +26,12 @@ class TrainConfig:
     data_seed: Optional[int] = None  # the data order and augmentation; None: `seed` (siblings differ only here)
     augment: bool = True
     jit_compile: bool = False
+    steps_per_execution: int = 0  # steps per call of the train function; 0: auto (training/execution.py)
     eval_batch_size: int = 500
     validate_every_epoch: bool = True
 
     # Settings that change how a run is watched or how fast it goes, not what it trains.
-    OBSERVATION_ONLY = ("eval_batch_size", "validate_every_epoch", "jit_compile")
+    OBSERVATION_ONLY = ("eval_batch_size", "validate_every_epoch", "jit_compile", "steps_per_execution")
 
     def __post_init__(self):
         object.__setattr__(self, "training_steps", Duration.parse(self.training_steps))
@@ -38,6 +39,8 @@ class TrainConfig:
         object.__setattr__(self, "milestones", tuple(Duration.parse(m) for m in self.milestones))
         if self.batch_size <= 0:
             raise TicketsError(f"batch size must be > 0, got {self.batch_size}")
+        if self.steps_per_execution < 0:
+            raise TicketsError(f"steps per execution must be >= 0 (0: automatic), got {self.steps_per_execution}")
         if self.eval_batch_size <= 0:
             raise TicketsError(f"eval batch size must be > 0, got {self.eval_batch_size}")
         if self.lr <= 0:

@@ -8,16 +8,17 @@ from absl import logging
 from tf_tickets.backend import keras, tf
 from tf_tickets.callbacks import MetricsLog, ResumableCheckpoint, StopAtStep
 from tf_tickets.data import ImageData, pipeline
+from tf_tickets.training import execution
 from tf_tickets.training.config import TrainConfig
 from tf_tickets.training.distribution import is_chief, worker_id
 from tf_tickets.training.run_dir import RunDir
 
 
-def compile_model(model, config: TrainConfig, steps_per_epoch: int):
+def compile_model(model, config: TrainConfig, steps_per_epoch: int, steps_per_execution: int = 1):
     model.compile(optimizer=config.make_optimizer(steps_per_epoch),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-                  jit_compile=config.jit_compile)
+                  jit_compile=config.jit_compile, steps_per_execution=steps_per_execution)
     return model
 
 
@@ -48,8 +49,12 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
     epochs = config.epochs(steps_per_epoch)
     started = time.time()
 
+    callbacks = list(callbacks)
+    stop = StopAtStep(total_steps)
+    limit = config.steps_per_execution or execution.auto_limit(model)
+    per_call = execution.steps_per_execution(callbacks + [stop], model, steps_per_epoch, initial_step, limit)
     with strategy.scope():
-        model = compile_model(model, config, steps_per_epoch)
+        model = compile_model(model, config, steps_per_epoch, per_call)
         optimizer = model.optimizer
         getattr(optimizer, "inner_optimizer", optimizer).build(model.trainable_variables)
         checkpoint = ResumableCheckpoint(run_dir.checkpoints, model, optimizer, chief, worker_id(strategy))
@@ -65,12 +70,12 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
                                           augment=config.augment)
         eval_ds = pipeline.eval_dataset(data, config.eval_batch_size)
         schedule = config.make_schedule(steps_per_epoch)
-        own = [StopAtStep(total_steps), MetricsLog(run_dir.path, schedule, enabled=chief), checkpoint]
+        own = [stop, MetricsLog(run_dir.path, schedule, enabled=chief), checkpoint]
         if chief:
             own.append(keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0))
         model.fit(train_ds, epochs=epochs, initial_epoch=start_epoch, steps_per_epoch=steps_per_epoch,
                   validation_data=eval_ds if config.validate_every_epoch else None,
-                  callbacks=list(callbacks) + own,
+                  callbacks=callbacks + own,
                   verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2))
 
     test_loss, test_accuracy = model.evaluate(pipeline.eval_dataset(data, config.eval_batch_size), verbose=0)
@@ -81,5 +86,6 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
         "epochs": epochs,
         "train_examples": int(len(data.x_train)),
         "seconds_this_session": round(time.time() - started, 1),
+        "steps_per_execution": per_call,
     }
     return model, results

@@ -1,0 +1,64 @@
+"""Several training steps per call of the train function (`steps_per_execution`): chosen so that every
+callback stays exact, and giving the same run as one step per call."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tf_tickets import data, masks, models, runner
+from tf_tickets.backend import keras, tfmot
+from tf_tickets.callbacks import PruneAtStep, StopAtStep, rewind
+from tf_tickets.callbacks.restriction import ShortRestriction
+from tf_tickets.data import corrupt
+from tf_tickets.pruning import wrap
+from tf_tickets.pruning.config import PruningConfig
+from tf_tickets.runs import FromCriterion, Outputs, RunSpec
+from tf_tickets.training.config import TrainConfig
+from tf_tickets.training.execution import auto_limit, steps_per_execution
+from tf_tickets.training.run_dir import RunDir
+
+
+class UsersOwn(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
+def test_the_most_steps_per_call_that_keep_callbacks_exact():
+    model = wrap(models.build("mnist_lenet_40_20", (28, 28, 1), 10))
+    assert steps_per_execution([StopAtStep(200)], model, 100, 0, 32) == 25  # the largest divisor of 100 <= 32
+    assert steps_per_execution([StopAtStep(250)], model, 100, 0, 32) == 25  # 250: mid-epoch, 50 in
+    assert steps_per_execution([StopAtStep(230)], model, 100, 0, 32) == 10
+    assert steps_per_execution([StopAtStep(200), PruneAtStep(37, None)], model, 100, 0, 32) == 1
+    assert steps_per_execution([StopAtStep(540)], model, 100, 40, 32) == 25  # epochs start at 40 + 100 k
+    assert steps_per_execution([StopAtStep(200)], model, 100, 0, 1) == 1
+    assert steps_per_execution([UsersOwn()], model, 100, 0, 32) == 1  # a callback that does not say: every step
+    assert steps_per_execution([ShortRestriction()], model, 100, 0, 32) == 1
+    fixed = tfmot.sparsity.keras.UpdatePruningStep()
+    assert steps_per_execution([fixed], model, 100, 0, 32) == 25  # masks held fixed: the step count is moot
+    gradual = wrap(models.build("mnist_lenet_40_20", (28, 28, 1), 10),
+                   schedule_for=lambda layer: tfmot.sparsity.keras.PolynomialDecay(0.0, 0.5, 0, 100, frequency=10))
+    assert steps_per_execution([fixed], gradual, 100, 0, 32) == 1
+    # "auto" lets several steps share a call only without convolutions (slower there on a CPU, measured).
+    assert auto_limit(model) == 32 and auto_limit(wrap(models.build("cifar_resnet_8", (28, 28, 1), 10))) == 1
+
+
+def test_a_run_with_several_steps_per_call_is_the_same_run(tmp_path):
+    fmnist = corrupt.subsample(data.load("embedded"), 0.2, seed=0)  # 1,200 images: 20 steps of 60 an epoch
+    train = TrainConfig(training_steps="70it", batch_size=60, lr=0.05, lr_schedule="step", milestones=("40it",),
+                        validate_every_epoch=False, steps_per_execution=1)
+    spec = RunSpec("mnist_lenet_300_100", "embedded", train, PruningConfig("magnitude", sparsity=0.8),
+                   masks=FromCriterion(at="40it"), outputs=Outputs(capture_at="10it", save_weights=True))
+    results = {}
+    for per_call in (1, 0):  # one step per call, then automatic
+        run = dataclasses.replace(spec, train=dataclasses.replace(train, steps_per_execution=per_call))
+        results[per_call] = runner.execute(run, fmnist, RunDir(str(tmp_path / f"per_call{per_call}")))
+    assert results[1]["steps_per_execution"] == 1 and results[0]["steps_per_execution"] == 10
+    assert results[0]["steps"] == results[1]["steps"] == 70
+    one, auto = tmp_path / "per_call1", tmp_path / "per_call0"
+    got, expected = masks.load(str(auto / "masks.npz")), masks.load(str(one / "masks.npz"))
+    assert all(np.array_equal(got[k], expected[k]) for k in got)  # pruned at the same step, same weights
+    for name in ("rewind.npz", "final_weights.npz"):
+        a, step_a = rewind.load(str(auto / name))
+        b, step_b = rewind.load(str(one / name))
+        assert step_a == step_b and all(np.allclose(a[k], b[k], rtol=1e-5, atol=1e-6) for k in a), name
+    assert results[0]["test_accuracy"] == pytest.approx(results[1]["test_accuracy"], abs=1e-3)

@@ -1,0 +1,59 @@
+"""How many training steps one call of the compiled train function runs (Keras' `steps_per_execution`).
+
+Small networks spend most of a step outside the arithmetic (Python, callbacks, dispatch), so several
+steps per call make them much faster. Keras then calls the batch hooks of callbacks once per call, so
+the number is chosen to keep every callback exact: each of ours says at which optimizer steps it acts
+(`steps_that_matter`); a callback with batch hooks that does not say (a user's, say) gets every step.
+TF-MOT's `UpdatePruningStep` needs every step unless every mask is held fixed.
+
+"auto" runs several steps per call only for networks without convolutions: measured on a 2-core CPU
+(`benchmarks/small_network_epoch.py`), an epoch of LeNet-300-100 takes 0.61x the time, while one of
+ResNet20 takes 1.25x (the convolutions run slower inside the loop that Keras builds around the steps).
+"""
+import math
+from typing import Iterable
+
+from tf_tickets.backend import keras
+from tf_tickets.pruning.schedules import FixedMask
+
+AUTO_LIMIT = 32  # "auto": at most this many steps per call
+CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.DepthwiseConv2D)
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def needs_every_step(callback, model) -> bool:
+    if hasattr(callback, "steps_that_matter"):
+        return callback.steps_that_matter() is None
+    if callback.__class__.__name__ == "UpdatePruningStep":
+        return not all(isinstance(s, FixedMask) for s in schedules(model))
+    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook) for hook in BATCH_HOOKS)
+
+
+def schedules(model):
+    for layer in model.layers:
+        schedule = getattr(layer, "pruning_schedule", None)
+        if schedule is not None:
+            yield schedule
+
+
+def auto_limit(model) -> int:
+    """The most steps per call "auto" may choose for `model`: AUTO_LIMIT without convolutions, else 1."""
+    layers = [getattr(layer, "layer", layer) for layer in model.layers]  # TF-MOT wrappers hold the layer
+    return 1 if any(isinstance(layer, CONVOLUTIONS) for layer in layers) else AUTO_LIMIT
+
+
+def steps_per_execution(callbacks: Iterable, model, steps_per_epoch: int, initial_step: int, limit: int) -> int:
+    """The most steps per call, up to `limit`, at which every callback still sees the steps it acts at:
+    calls end every n steps from each epoch's first step (epochs start at `initial_step` + k
+    `steps_per_epoch`, and Keras ends the last call of an epoch at its end)."""
+    callbacks = list(callbacks)
+    if limit <= 1 or any(needs_every_step(c, model) for c in callbacks):
+        return 1
+    offsets = [steps_per_epoch]
+    for callback in callbacks:
+        for step in getattr(callback, "steps_that_matter", lambda: ())() or ():
+            offsets.append((int(step) - initial_step) % steps_per_epoch)
+    common = 0
+    for offset in offsets:
+        common = math.gcd(common, offset)
+    return max(d for d in range(1, min(limit, common) + 1) if common % d == 0)
