@@ -26,12 +26,15 @@ def verbose() -> bool:
 
 class _Readable(py_logging.Filter):
     """Our INFO lines (not while a progress line speaks for each run) and every warning or error; not
-    TensorFlow's INFO lines or Keras' slow-callback notes."""
+    TensorFlow's INFO lines, Keras' slow-callback notes or its retracing notes."""
 
     def filter(self, record):
         if record.levelno < py_logging.WARNING:
             return "tf_tickets" in record.pathname and not progress.speaking()
-        return not str(record.msg).startswith("Callback method `")
+        message = str(record.msg)
+        # Keras' notes on slow callbacks and on its own evaluation function being traced again for each
+        # new model of a grid: nothing a user can act on.
+        return not message.startswith("Callback method `") and "triggered tf.function retracing" not in message
 
 
 class _Plain(py_logging.Formatter):
