@@ -40,6 +40,33 @@ def top_k(scores: Sequence[np.ndarray], counts: Sequence[int]) -> List[np.ndarra
 top_k_masks = top_k
 
 
+def blockable(shape: Sequence[int]) -> bool:
+    """Kernels TFLite can run block-sparse: Dense ([in, out]) and 1x1 convolutions ([1, 1, in, out])."""
+    return len(shape) == 2 or (len(shape) == 4 and tuple(shape[:2]) == (1, 1))
+
+
+def block_top_k(score: np.ndarray, count: int, block: int) -> np.ndarray:
+    """A 0/1 mask of a Dense or 1x1-conv kernel that keeps whole blocks of `block` consecutive inputs of
+    one output unit (TFLite's 1xN blocks of its [out, in] layout), the blocks with the highest mean score;
+    as many blocks as hold `count` weights, rounded to the nearest block (a last, shorter block of an
+    input size that `block` does not divide counts its own length)."""
+    shape = np.shape(score)
+    matrix = np.asarray(score, np.float64).reshape(-1, shape[-1])  # [in, out]
+    inputs = matrix.shape[0]
+    padded = -(-inputs // block) * block
+    grid = np.full((padded, matrix.shape[1]), np.nan)
+    grid[:inputs] = matrix
+    block_scores = np.nanmean(grid.reshape(padded // block, block, -1), axis=1)  # [blocks, out]
+    lengths = np.minimum(block, inputs - block * np.arange(padded // block))[:, None] * np.ones_like(block_scores)
+    order = np.argsort(-block_scores, axis=None, kind="stable")
+    kept_weights = np.cumsum(lengths.ravel()[order])
+    keep_blocks = int(np.argmin(np.abs(np.concatenate([[0], kept_weights]) - count)))
+    chosen = np.zeros(block_scores.size, np.float32)
+    chosen[order[:keep_blocks]] = 1
+    mask = np.repeat(chosen.reshape(block_scores.shape), block, axis=0)[:inputs]
+    return mask.reshape(shape)
+
+
 def kth_highest(values: np.ndarray, k: int):
     """The k-th highest of a 1-D array (1 <= k <= size), in linear time. Values tied at the minimum (the
     zeros of already-pruned weights, say) cannot be it while fewer than k others exist above them, so

@@ -14,6 +14,8 @@ import tempfile
 
 _NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
                     r"|[IW]0000 00:00:"  # native INFO/WARNING lines written before logging is set up
+                    r"|INFO: Created TensorFlow Lite XNNPACK delegate"  # LiteRT, each time an interpreter starts
+                    r"|fully_quantize: \d"  # the TFLite converter's int8 settings
                     r"|E0000 00:00:\S+ +\d+ cuda_(platform|driver|executor)\.cc)")  # cuInit without a GPU
 
 

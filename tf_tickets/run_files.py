@@ -16,3 +16,5 @@ SPARSITY_JSON = "sparsity.json"  # the per-layer sparsity report
 SPARSITY_MD = "sparsity.md"
 FINAL_WEIGHTS = "final_weights.npz"  # the trained weights, for stages that prune or start from them
 REWIND_POINT = "rewind.npz"  # the weights captured at a step of training, for rewinding
+MODEL = "model.keras"  # the trained network, wrappers stripped (masked weights exactly zero): what export ships
+EXPORT = "export"  # where `tf_tickets.export` writes a run's files by default

@@ -7,6 +7,8 @@ callbacks, and `finish`.
 """
 import contextlib
 import functools
+import os
+import tempfile
 import logging as py_logging
 from typing import Callable, List, Optional
 
@@ -18,7 +20,7 @@ from tf_tickets.data import ImageData, pipeline
 from tf_tickets.durations import Duration
 from tf_tickets.files import write_atomic, write_json
 from tf_tickets.masks import save as save_mask_file
-from tf_tickets.pruning import assign_masks, collapse, current_masks, format_report, sparsity_report
+from tf_tickets.pruning import assign_masks, collapse, current_masks, format_report, sparsity_report, strip
 from tf_tickets.pruning.report import totals
 from tf_tickets.runs import RunSpec
 from tf_tickets.training import loop
@@ -141,8 +143,19 @@ def run_log(run_dir: RunDir, enabled: bool = True):
         handler.close()
 
 
+def save_model(model, path: str, keep: bool = True) -> None:
+    """`model.save` to a temporary name in the same directory, then renamed (`keep`) or deleted."""
+    partial = tempfile.mktemp(dir=os.path.dirname(path), prefix=".partial-", suffix=os.path.basename(path))
+    model.save(partial)
+    if keep:
+        os.replace(partial, path)
+    else:
+        os.remove(partial)
+
+
 def finish(run: Run, model, results: dict, run_dir: RunDir, chief: bool = True) -> dict:
-    """Adds the sparsity report, writes the masks and weights later stages read, then `results.json`."""
+    """Adds the sparsity report, writes the masks and weights later stages read and the trained model (for
+    export), then `results.json`."""
     if not run.spec.dense:
         rows = sparsity_report(model)
         results["sparsity_report"] = rows
@@ -154,6 +167,8 @@ def finish(run: Run, model, results: dict, run_dir: RunDir, chief: bool = True) 
             write_atomic(run_dir.file(run_files.SPARSITY_MD), format_report(rows) + "\n")
     if chief and run.spec.outputs.save_weights:
         rewind.save(rewind.snapshot(model), run_dir.file(run_files.FINAL_WEIGHTS), results["steps"])
+    # Every worker saves (under multi-worker training reading the weights is a collective); only the chief keeps it.
+    save_model(model if run.spec.dense else strip(model), run_dir.file(run_files.MODEL), keep=chief)
     if chief:
         run_dir.finish(results)
     return results

@@ -25,6 +25,7 @@ class PruningConfig:
     criterion_options: tuple = ()  # ((key, value), ...)
     budget_options: tuple = ()
     on_collapse: str = "warn"  # how empty layers are reported: warn, raise, ignore (not part of a run's identity)
+    block: int = 0  # > 1: Dense and 1x1-conv kernels keep whole 1 x block blocks (see Pruner)
 
     def __post_init__(self):
         if not 0 <= self.sparsity < 1:
@@ -35,6 +36,8 @@ class PruningConfig:
         policies.POLICIES.lookup(self.policy)
         if self.on_collapse not in collapse.POLICIES:
             raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {self.on_collapse!r}")
+        if self.block < 0 or self.block == 1:
+            raise TicketsError(f"--block must be 0 (unstructured) or at least 2, got {self.block}")
 
     def with_criterion(self, criterion: str, **changes) -> "PruningConfig":
         return dataclasses.replace(self, criterion=criterion, **changes)
@@ -45,13 +48,16 @@ class PruningConfig:
         if self.criterion is None:
             raise TicketsError("no criterion chosen: set --criterion (or --method)")
         return Pruner(self.criterion, self.sparsity, self.budget, seed, dict(self.criterion_options),
-                      dict(self.budget_options), invert=invert, on_collapse=self.on_collapse)
+                      dict(self.budget_options), invert=invert, on_collapse=self.on_collapse, block=self.block)
 
     def to_dict(self) -> dict:
         """The settings as JSON values, under the names run directories have always used."""
-        return {"method": self.criterion or DENSE, "sparsity": self.sparsity, "budget": self.budget,
-                "policy": self.policy, "method_options": dict(self.criterion_options),
-                "budget_options": dict(self.budget_options)}
+        found = {"method": self.criterion or DENSE, "sparsity": self.sparsity, "budget": self.budget,
+                 "policy": self.policy, "method_options": dict(self.criterion_options),
+                 "budget_options": dict(self.budget_options)}
+        if self.block:  # added later: in the identity only when set, so earlier runs keep theirs
+            found["block"] = self.block
+        return found
 
 
 def parse_method_budget(text: str):

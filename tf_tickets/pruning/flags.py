@@ -22,6 +22,9 @@ PRUNE_AT = flags.DEFINE_string("prune_at", "init", "When to prune: init, or afte
                                "(e.g. 500it, 2ep).")
 METHOD_OPTIONS = flags.DEFINE_list("method_options", [], "Criterion options, key=value (e.g. temperature=200).")
 BUDGET_OPTIONS = flags.DEFINE_list("budget_options", [], "Budget options, key=value (e.g. linear_keep_ratio=0.3).")
+BLOCK = flags.DEFINE_integer("block", 0, "Block-structured masks: Dense and 1x1-conv kernels keep whole blocks of "
+                             "this many consecutive inputs (4: what float TFLite runs sparse; 16 for int8); 0: "
+                             "unstructured.")
 ON_COLLAPSE = flags.DEFINE_enum("on_collapse", "warn", ["warn", "raise", "ignore"], "When masks leave a layer "
                                 "with no weight (or a criterion scores a layer all zero): warn, stop with an error "
                                 "before anything is written, or say nothing.")
@@ -40,7 +43,7 @@ def pruning_config(criterion_name=None) -> PruningConfig:
                          budget=BUDGET.value, policy=POLICY.value,
                          criterion_options=parse_options(METHOD_OPTIONS.value, "--method_options"),
                          budget_options=parse_options(BUDGET_OPTIONS.value, "--budget_options"),
-                         on_collapse=ON_COLLAPSE.value)
+                         on_collapse=ON_COLLAPSE.value, block=BLOCK.value)
 
 
 def prune_at():

@@ -31,10 +31,13 @@ class Pruner:
     per_class: int = 10
     invert: bool = False  # keep the lowest-scoring weights instead (the score-inversion sanity check)
     on_collapse: str = "warn"  # how a layer scored all zero or not finite is reported: warn, raise, ignore
+    block: int = 0  # > 1: Dense and 1x1-conv kernels keep whole 1 x block blocks (TFLite runs them sparse)
 
     def __post_init__(self):
         if not 0 <= self.sparsity < 1:
             raise TicketsError(f"sparsity must be in [0, 1), got {self.sparsity}")
+        if self.block < 0 or self.block == 1:
+            raise TicketsError(f"block must be 0 (unstructured) or at least 2, got {self.block}")
         self.scorer = criteria.make(self.criterion, **(self.criterion_options or {}))
         self.layer_budget = budgets.make(self.budget, **(self.budget_options or {}))
 
@@ -119,7 +122,11 @@ class _Scoring:
 
     def top_k(self, scores, density: float):
         counts = self.pruner.layer_budget.keep_counts(self.infos, density, scores, residual=self.residual)
-        return mask_ops.top_k(scores, counts)
+        block = self.pruner.block
+        if not block:
+            return mask_ops.top_k(scores, counts)
+        return [mask_ops.block_top_k(s, c, block) if mask_ops.blockable(info.shape) else mask_ops.top_k([s], [c])[0]
+                for s, c, info in zip(scores, counts, self.infos)]
 
 
 @dataclasses.dataclass
@@ -146,7 +153,8 @@ def _same_variable(layer, attr):
 def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None, budget: str = "global",
           seed: int = 0, policy="conv_dense", criterion_options: Optional[dict] = None,
           budget_options: Optional[dict] = None, masks: Optional[Dict[str, np.ndarray]] = None,
-          method: Optional[str] = None, method_options: Optional[dict] = None, on_collapse: str = "warn"):
+          method: Optional[str] = None, method_options: Optional[dict] = None, on_collapse: str = "warn",
+          block: int = 0):
     """A new model, wrapped by TF-MOT and masked; `model` itself is left untouched.
 
     `criterion` scores weights (`tf_tickets.criteria`: random, magnitude, snip, grasp, synflow, obd,
@@ -155,14 +163,17 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
     batch from `data`. Given `masks` ({layer name: 0/1 array}, e.g. from a mask file), those are
     used instead. `method`/`method_options` are the older names of `criterion`/`criterion_options`.
     Layers left without any weight are reported by name (`on_collapse`: "warn", "raise" or "ignore"),
-    and whether the network is still connected (`tf_tickets.pruning.collapse`). Train the result with `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
+    and whether the network is still connected (`tf_tickets.pruning.collapse`). `block` > 1: Dense and
+    1x1-conv kernels keep whole blocks of `block` consecutive inputs (4 for float TFLite, 16 for int8), the
+    structure LiteRT runs sparse. Train the result with
+    `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
     """
     check_model(model)
     if on_collapse not in collapse.POLICIES:
         raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {on_collapse!r}")
     pruner = None if masks is not None else Pruner(method or criterion, sparsity, budget, seed,
                                                    method_options or criterion_options, budget_options,
-                                                   on_collapse=on_collapse)
+                                                   on_collapse=on_collapse, block=block)
     wrapped = wrap(model, policy)
     assign_masks(wrapped, masks if masks is not None else pruner.masks(wrapped, data))
     collapse.check(wrapped, on_collapse)

@@ -50,7 +50,23 @@ class ScoreCarrier(carrier.MaskCarrier):
         """Nothing to write: the mask applies in the forward pass and the weights stay intact."""
 
     def strip(self, model):
-        raise NotImplementedError("hand a search model's masks to TF-MOT wrappers (tf_tickets.jackpot.ticket)")
+        """A plain copy: each wrapped layer's own layer with kernel * mask; every other weight as it is."""
+        fresh = lambda layer: layer.__class__.from_config(layer.get_config())  # noqa: E731
+        plain = keras.models.clone_model(model, clone_function=lambda layer: fresh(self.inner(layer))
+                                         if self.carries(layer) else fresh(layer))
+        for layer in model.layers:
+            inner = self.inner(layer) if self.carries(layer) else layer
+            values = {_short(w): w.numpy() for w in inner.weights}
+            if self.carries(layer):
+                values["kernel"] = values["kernel"] * layer.mask.numpy()
+            target = plain.get_layer(inner.name)
+            target.set_weights([values[_short(w)] for w in target.weights])
+        return plain
+
+
+def _short(weight) -> str:
+    """A weight's name inside its layer ("kernel", "moving_mean", ...)."""
+    return weight.name.split("/")[-1].split(":")[0]
 
 
 carrier.register(ScoreCarrier())

@@ -1,0 +1,86 @@
+"""The formats a ticket ships in, one small writer each, picked by name (`FORMATS`).
+
+    keras        model.keras: the stripped float32 Keras model (loads with plain `tf_keras`)
+    saved_model  saved_model/: a TensorFlow SavedModel (serving signature), for TF Serving and TF.js
+    tflite       model.tflite: float32 with TFLite's sparse tensor encoding (EXPERIMENTAL_SPARSITY)
+    tflite_int8  model_int8.tflite: sparse encoding plus int8 post-training quantisation, calibrated on
+                 a representative sample of the run's own training data (float inputs and outputs)
+
+Each TFLite writer also converts its dense twin (the same options without the sparse encoding), which
+export measures against but does not ship.
+"""
+import dataclasses
+import os
+import warnings
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+
+from tf_tickets.backend import tf
+from tf_tickets.quiet import native_logs
+
+
+@dataclasses.dataclass(frozen=True)
+class Format:
+    name: str
+    filename: str
+    kind: str  # "keras", "saved_model" or "tflite"
+    quantized: bool = False
+
+    @property
+    def is_tflite(self) -> bool:
+        return self.kind == "tflite"
+
+
+FORMATS = {f.name: f for f in (Format("keras", "model.keras", "keras"),
+                               Format("saved_model", "saved_model", "saved_model"),
+                               Format("tflite", "model.tflite", "tflite"),
+                               Format("tflite_int8", "model_int8.tflite", "tflite", quantized=True))}
+DEFAULT_FORMATS = tuple(FORMATS)
+
+
+def parse(names: Iterable[str]):
+    """Formats by name, in the order given; raises ValueError naming an unknown one."""
+    picked = []
+    for name in names:
+        if name not in FORMATS:
+            raise ValueError(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
+        if FORMATS[name] not in picked:
+            picked.append(FORMATS[name])
+    return picked
+
+
+def tflite_bytes(model, sparse: bool = True, representative: Optional[np.ndarray] = None) -> bytes:
+    """The model converted to TFLite: sparse-encoded if `sparse`, int8-quantised if `representative`
+    (calibration inputs, float32, one example per row) is given."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY] if sparse else []
+    if representative is not None:
+        converter.optimizations.append(tf.lite.Optimize.DEFAULT)
+        converter.representative_dataset = _calibration(representative)
+    with native_logs(), warnings.catch_warnings():
+        # The converter's note that the float input has no quantisation statistics: it stays float.
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+        return converter.convert()
+
+
+def _calibration(examples: np.ndarray) -> Callable:
+    def batches():
+        for example in examples:
+            yield [example[None].astype(np.float32)]
+    return batches
+
+
+def write(fmt: Format, model, directory: str, content: Optional[bytes] = None) -> str:
+    """Writes `model` (or the converted `content` of a TFLite format) into `directory`; returns the path."""
+    path = os.path.join(directory, fmt.filename)
+    if fmt.kind == "keras":
+        model.save(path)
+    elif fmt.kind == "saved_model":
+        with native_logs():
+            tf.saved_model.save(model, path)
+    else:
+        with open(path, "wb") as f:
+            f.write(content)
+    return path
+
