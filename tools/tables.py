@@ -1,0 +1,100 @@
+"""Result tables and plots of any set of runs, and per-layer densities of several pruning methods.
+
+    python tools/tables.py RUN_OR_FOLDER [...] [--out=PREFIX]
+    python tools/tables.py layers --model=mnist_lenet_300_100 --dataset=embedded --sparsity=0.9 \
+        --methods=smart_ratio,snip,grasp,magnitude,erk [--out=PREFIX]
+    python tools/tables.py layers RUN_DIR [...] [--out=PREFIX]
+
+The first prints one table per model and dataset (rows: methods, columns: sparsities, mean ± std of the
+test accuracy over seeds, the best of each column in bold; unfinished, collapsed and not-finite runs
+named) for every run directory under the given folders: sanity grids, compare and siblings roots, single
+`tf_tickets.train` runs. `layers` prints the kept fraction of each layer of one fresh network under each
+method (`criterion[@budget]`, or a budget's name for random scores under it, e.g. smart_ratio), or of the
+given runs. `--out=PREFIX` also writes PREFIX.md, PREFIX.csv and PREFIX.png. Bad input: one line, exit 2,
+nothing written.
+"""
+import os
+
+from absl import flags
+
+from tf_tickets import cli, files, plots, tables
+from tf_tickets.errors import TicketsError
+from tf_tickets.pruning import flags as pruning_flags  # --sparsity, --budget, --policy, as the other commands
+from tf_tickets.training import flags as train_flags  # --model, --dataset, --data_dir, --seed, --batch_size
+
+TAKES_ARGUMENTS = True  # the runs or folders of runs; or "layers" first
+LAYERS = "layers"
+# Shared names: overlap's --out and sanity's --methods mean the same here (default None, read the same
+# way), so these definitions may stand in for theirs when both modules are loaded in one process.
+OUT = flags.DEFINE_string("out", None, "Also write PREFIX.md, PREFIX.csv and PREFIX.png (tables; "
+                          "tools/tables.py: a file prefix, overlap: a directory).", allow_override=True)
+METHODS = flags.DEFINE_list("methods", None, "Several methods, method[:criterion][@budget] each (sanity: in one "
+                            "report; tools/tables.py layers: per-layer densities, default "
+                            + ",".join(plots.DEFAULT_METHODS) + ").", allow_override=True)
+
+
+def out_prefix():
+    """--out as a file prefix, checked before anything is computed or written."""
+    prefix = OUT.value
+    if prefix is None:
+        return None
+    if not prefix or prefix.endswith(os.sep) or os.path.isdir(prefix):
+        raise TicketsError(f"--out={prefix} is a folder: give a file prefix, e.g. --out={os.path.join(prefix or '.', 'tables')}")
+    folder = os.path.dirname(os.path.abspath(prefix))
+    existing = folder
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+        raise TicketsError(f"cannot write under {folder}: {existing} is not a writable folder")
+    return prefix
+
+
+def write(prefix: str, writers) -> None:
+    try:
+        for writer in writers:
+            writer()
+    except OSError as error:
+        raise TicketsError(f"cannot write {prefix}.*: {error.strerror or error}") from None
+    print(f"\n(written: {', '.join(os.path.abspath(prefix) + ext for ext in ('.md', '.csv', '.png'))})")
+
+
+def table(paths) -> int:
+    prefix = out_prefix()
+    if METHODS.value:
+        raise TicketsError("--methods chooses the methods of `layers`; tables show every run found")
+    report = tables.build(paths)
+    print(report.markdown(), end="")
+    if prefix:
+        write(prefix, [lambda: report.write(prefix)])
+    return 0
+
+
+def layers(paths) -> int:
+    prefix = out_prefix()
+    if paths and METHODS.value:
+        raise TicketsError("give runs or --methods, not both: runs carry their own methods")
+    if paths:
+        result = plots.run_densities(paths)
+    else:
+        result = plots.layer_densities(train_flags.MODEL.value, train_flags.DATASET.value, pruning_flags.SPARSITY.value,
+                                       METHODS.value or plots.DEFAULT_METHODS, budget=pruning_flags.BUDGET.value,
+                                       policy=pruning_flags.POLICY.value, train=train_flags.train_config(),
+                                       data_dir=train_flags.DATA_DIR.value)
+    text = plots.density_markdown(result)
+    print(text)
+    if prefix:
+        write(prefix, [lambda: files.write_atomic(prefix + ".md", text + "\n"),
+                       lambda: files.write_csv(prefix + ".csv", plots.density_csv_rows(result)),
+                       lambda: plots.density_plot(prefix + ".png", result)])
+    return 0
+
+
+def main(argv):
+    args = argv[1:]
+    if args and args[0] == LAYERS:
+        return layers(args[1:])
+    return table(args)
+
+
+if __name__ == "__main__":
+    cli.run(main, "tables", takes_arguments=TAKES_ARGUMENTS)
