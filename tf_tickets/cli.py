@@ -16,6 +16,9 @@ from tf_tickets import progress, quiet
 from tf_tickets.errors import TicketsError
 
 USAGE_ERROR = 2
+# Shared by the commands that write reports or files (overlap, export, tools/tables.py): one flag, one meaning.
+OUT = flags.DEFINE_string("out", None, "Where the command writes: a directory (overlap, export: default RUN/export) "
+                          "or a file prefix (tools/tables.py: PREFIX.md, PREFIX.csv, PREFIX.png).")
 VERBOSE = flags.DEFINE_boolean("verbose", False, "Show everything: TensorFlow's own log lines, Keras' per-epoch "
                                "lines of every run, absl's log format.")
 

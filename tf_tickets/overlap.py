@@ -9,13 +9,12 @@ overlap.json and a heat-map, overlap.png.
 import io
 import os
 
-from absl import flags
 
 from tf_tickets import cli, files, masks, run_files
 from tf_tickets.errors import TicketsError
 
 TAKES_ARGUMENTS = True  # the runs or mask files to compare
-OUT = flags.DEFINE_string("out", None, "Directory for overlap.md, overlap.json and overlap.png.")
+OUT = cli.OUT  # the directory for overlap.md, overlap.json and overlap.png
 
 
 def load(path: str):

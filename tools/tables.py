@@ -26,8 +26,7 @@ TAKES_ARGUMENTS = True  # the runs or folders of runs; or "layers" first
 LAYERS = "layers"
 # Shared names: overlap's --out and sanity's --methods mean the same here (default None, read the same
 # way), so these definitions may stand in for theirs when both modules are loaded in one process.
-OUT = flags.DEFINE_string("out", None, "Also write PREFIX.md, PREFIX.csv and PREFIX.png (tables; "
-                          "tools/tables.py: a file prefix, overlap: a directory).", allow_override=True)
+OUT = cli.OUT  # PREFIX.md, PREFIX.csv and PREFIX.png
 METHODS = flags.DEFINE_list("methods", None, "Several methods, method[:criterion][@budget] each (sanity: in one "
                             "report; tools/tables.py layers: per-layer densities, default "
                             + ",".join(plots.DEFAULT_METHODS) + ").", allow_override=True)

@@ -9,15 +9,14 @@ import os
 
 from absl import flags, logging
 
-from tf_tickets import files, run_files
+from tf_tickets import cli, files, run_files
 from tf_tickets.errors import TicketsError
 from tf_tickets.export import api, formats, report
 from tf_tickets.training import flags as train_flags  # --run_dir, --data_dir
 
 FORMATS = flags.DEFINE_list("formats", ",".join(formats.DEFAULT_FORMATS),
                             f"What to write: {', '.join(formats.FORMATS)}.")
-OUT = flags.DEFINE_string("out", None, f"Where to write (default: RUN/{run_files.EXPORT}); must be new, empty, or "
-                          "an earlier export.")
+OUT = cli.OUT  # default RUN/export; must be new, empty, or an earlier export
 TEST_EXAMPLES = flags.DEFINE_integer("test_examples", 1000, "Test examples every file is checked on.")
 CALIBRATION_EXAMPLES = flags.DEFINE_integer("calibration_examples", 200, "Training examples that calibrate int8.")
 LATENCY_REPEATS = flags.DEFINE_integer("latency_repeats", 50, "Timed batch-1 runs per file and runtime (median).")
