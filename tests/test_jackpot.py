@@ -167,6 +167,11 @@ def test_jackpot_in_train_from_a_run_directory(dense_run, tmp_path, run_main):
     start = jackpot.magnitude_start(trained, 0.8)
     assert {k: int(found[k].sum()) for k in found.files} == {k: int(m.sum()) for k, m in start.items()}
     assert "test accuracy" in result.stdout and "density" in result.stdout
+    # The run keeps the jackpot as a plain model (what export ships): frozen weights times the found mask.
+    shipped = keras.models.load_model(tmp_path / "jackpot" / "model.keras", compile=False)
+    for layer in (layer for layer in trained.layers if layer.name in found.files):
+        expected = layer.kernel.numpy() * found[layer.name]
+        np.testing.assert_array_equal(shipped.get_layer(layer.name).kernel.numpy(), expected)
 
 
 def test_jackpot_in_train_from_a_saved_keras_model(tmp_path, run_main):
