@@ -23,16 +23,17 @@ def top_k(scores: Sequence[np.ndarray], counts: Sequence[int]) -> List[np.ndarra
         count = int(count)
         if not 0 <= count <= flat.size:
             raise ValueError(f"keep count {count} outside [0, {flat.size}]")
-        mask = np.zeros(flat.size, np.float32)
         if count == flat.size:
-            mask[:] = 1
+            mask = np.ones(flat.size, np.float32)
         elif count:
-            # A stable order over (-score, position) makes ties deterministic.
-            kth = -kth_highest(flat, count)  # compared with -flat below
-            above = np.flatnonzero(-flat < kth)
-            at = np.flatnonzero(-flat == kth)[: count - above.size]
-            mask[above] = 1
-            mask[at] = 1
+            # A stable order over (-score, position) makes ties deterministic: the first tied positions win.
+            kth = kth_highest(flat, count)
+            keep = flat > kth
+            at = np.flatnonzero(flat == kth)[: count - int(np.count_nonzero(keep))]
+            keep[at] = True
+            mask = keep.astype(np.float32)
+        else:
+            mask = np.zeros(flat.size, np.float32)
         masks.append(mask.reshape(np.shape(score)))
     return masks
 
@@ -72,10 +73,11 @@ def kth_highest(values: np.ndarray, k: int):
     zeros of already-pruned weights, say) cannot be it while fewer than k others exist above them, so
     the selection skips them: iterative pruning's later rounds select among the survivors only."""
     low = values.min()
-    above = values[values > low]
+    above = values[values > low]  # (selecting among many ties at the minimum is slow in np.partition)
     if k > above.size:
         return low
-    return np.partition(above, above.size - k)[above.size - k]
+    above.partition(above.size - k)  # in place: `above` is a copy already
+    return above[above.size - k]
 
 
 def save(masks: MaskSet, path: str) -> None:

@@ -13,7 +13,6 @@ masks back in; masked weights are zero in the clone, so they score 0.
 """
 import weakref
 
-import numpy as np
 
 from tf_tickets.backend import keras, tf
 from tf_tickets.criteria.base import CRITERIA, Criterion, positive_int
@@ -37,25 +36,34 @@ class _Float64Copy:
         self.clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=_float64_layer)
         ours, theirs = model.weights, self.clone.weights
         assert [tuple(v.shape) for v in ours] == [tuple(v.shape) for v in theirs], "clone reordered weights"
-        ones = tf.ones((1,) + tuple(shape[1:]), tf.float64)
-        clone = self.clone
+        self._ones = tf.ones((1,) + tuple(shape[1:]), tf.float64)
+        self._flows = {}  # positions -> traced function (holding no reference to the model: it keys a weak cache)
+
+    def _flow(self, positions):
+        """One traced step: the clone's weights := |the model's| (float64), then |w * dR/dw| at `positions`.
+        All of it runs in TensorFlow, so no weight passes through NumPy between rounds."""
+        clone, ones = self.clone, self._ones
+        scored = [clone.weights[i] for i in positions]
 
         @tf.function(autograph=False)
-        def flow():
+        def flow(weights):
+            for mine, theirs in zip(clone.weights, weights):
+                value = tf.cast(theirs, tf.float64)
+                mine.assign(tf.abs(value) if theirs.dtype.is_floating else value)
             with tf.GradientTape() as tape:
                 r = tf.reduce_sum(tf.cast(clone(ones, training=False), tf.float64))
-            grads = tape.gradient(r, clone.weights)
-            return [tf.zeros(v.shape, v.dtype) if g is None else tf.convert_to_tensor(g)
-                    for g, v in zip(grads, clone.weights)]
+            grads = tape.gradient(r, scored)
+            return [tf.abs(w * (tf.zeros_like(w) if g is None else tf.convert_to_tensor(g)))
+                    for w, g in zip(scored, grads)]
 
-        self.flow = flow
+        return flow
 
     def scores(self, model, positions):
         """|w * dR/dw| of model.weights[i] for i in positions, after the |.| of every float weight."""
-        absolute = [np.abs(v) if np.issubdtype(np.asarray(v).dtype, np.floating) else v for v in model.get_weights()]
-        self.clone.set_weights(absolute)
-        grads = self.flow()
-        return [np.abs(self.clone.weights[i].numpy() * grads[i].numpy()) for i in positions]
+        key = tuple(positions)
+        if key not in self._flows:
+            self._flows[key] = self._flow(positions)
+        return [s.numpy() for s in self._flows[key](model.weights)]
 
 
 @CRITERIA.register("synflow")
