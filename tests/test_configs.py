@@ -7,7 +7,7 @@ import pytest
 from absl import flags
 
 from tests.conftest import REPO
-from tf_tickets import compare, harness, sanity, siblings, train  # noqa: F401  (define the flags)
+from tf_tickets import compare, harness, sanity, siblings, train, tune  # noqa: F401  (define the flags)
 from tf_tickets.training.config import TrainConfig
 
 CONFIGS = sorted(glob.glob(str(REPO / "configs" / "**" / "*.cfg"), recursive=True))
@@ -54,6 +54,10 @@ def test_config_parses_into_a_run(path, parse):
                 assert stage.spec.train.batch_size == F.batch_size and str(stage.spec.train.training_steps) \
                     in (F.training_steps, F.finetune_steps)
             assert grid.sparsity == F.sparsity
+    elif "--space=" in text:  # a search (tf_tickets.tune): each searched name binds, each range end is a valid run
+        plan = tune.build_plan()
+        assert (plan.base.model, plan.base.dataset) == (F.model, F.dataset)
+        assert sorted(s.param.text for s in plan.settings) == sorted(F.space)
     else:
         spec = harness.spec_from_flags()
         assert (spec.model, spec.dataset, spec.train.batch_size, spec.train.lr) == (F.model, F.dataset, F.batch_size,
