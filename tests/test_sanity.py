@@ -171,3 +171,12 @@ def test_the_main_command_prints_progress_and_tables_and_no_tensorflow_noise(tmp
     assert "| layerwise rearrange | 2 |" in result.stdout and "Epoch 1/" not in result.stdout
     # The full log of each run still goes to its directory.
     assert (tmp_path / "grid/snip/sparsity0.9/plain/seed0/log.txt").read_text()
+
+
+def test_one_method_under_several_budgets_gets_runs_of_its_own(tmp_path, run_main):
+    root = tmp_path / "grid"
+    printed = run_main("tf_tickets.sanity", *TINY, "--methods=random@smart_ratio,random@erk", "--sparsity=0.9",
+                       "--seeds=0", "--checks=", f"--run_dir={root}", "--print_commands")
+    assert printed.returncode == 0, printed.stderr
+    stages = [line.split("--stage=")[1].split()[0] for line in printed.stdout.splitlines() if "--stage=" in line]
+    assert stages == ["random@smart_ratio/sparsity0.9/plain/seed0", "random@erk/sparsity0.9/plain/seed0"]

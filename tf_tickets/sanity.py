@@ -28,8 +28,10 @@ CHECKS = flags.DEFINE_list("checks", None, "Checks to run (default: the paper's 
                            + ", ".join(checks.names()) + ".")
 
 
-def build_grid(method=None, budget=None, several=False):
-    """The grid of one method (--procedure/--criterion/--method, or `method`/`budget` from --methods)."""
+def build_grid(method=None, budget=None, several=False, named_with_budget=False):
+    """The grid of one method (--procedure/--criterion/--method, or `method`/`budget` from --methods).
+    `named_with_budget`: the method's runs, table and label carry the budget ("random@erk"), for --methods
+    that list one method under several budgets (their runs would otherwise share directories)."""
     method = method or procedures.resolve(pruning_flags.METHOD.value, PROCEDURE.value, pruning_flags.CRITERION.value)
     if method == DENSE or pruning_flags.MASK_FILE.value:
         raise TicketsError("set --method to the pruning method to check (a criterion such as snip, or lottery, "
@@ -39,6 +41,8 @@ def build_grid(method=None, budget=None, several=False):
     base = harness.spec_from_flags(DENSE if procedures.base.is_procedure(method) else method, budget)
     seeds = grid_cli.seeds()
     procedure = procedures.make(method, procedure_flags.settings(base))
+    if named_with_budget:
+        procedure.name = f"{procedure.name}@{base.pruning.budget}"
     chosen = CHECKS.value if CHECKS.value is not None else procedure.applicable_checks()
     root = train_flags.RUN_DIR.value or f"runs/sanity-{base.model}-{base.dataset}"
     grid = procedures.Grid(procedure, base.pruning.sparsity, seeds, chosen, root, skip_inapplicable=several)
@@ -49,7 +53,10 @@ def build_grid(method=None, budget=None, several=False):
 def build_grids():
     if not METHODS.value:
         return [build_grid()]
-    return [build_grid(*parse_method_budget(entry), several=True) for entry in METHODS.value]
+    entries = [parse_method_budget(entry) for entry in METHODS.value]
+    methods = [method for method, _ in entries]
+    return [build_grid(method, budget, several=True, named_with_budget=methods.count(method) > 1)
+            for method, budget in entries]
 
 
 def print_commands(grids) -> None:

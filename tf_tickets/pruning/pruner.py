@@ -116,7 +116,7 @@ class _Scoring:
     def score(self, current):
         pruner = self.pruner
         scores = pruner.scorer.score(self.model, self.variables, batch=self.batch, masks=current, seed=pruner.seed)
-        scores = [np.asarray(s, np.float64) for s in scores]
+        scores = [mask_ops.as_scores(s) for s in scores]
         pruner._check_scores(self.found, scores)
         return [-s for s in scores] if pruner.invert else scores
 
