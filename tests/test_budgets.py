@@ -236,3 +236,21 @@ def test_min_density_floors_every_layer_and_keeps_the_total(name):
         make(name, min_density=0.5).keep_counts(layers, 0.02, scores=scores, residual=False)
     with pytest.raises(TicketsError, match="min_density must be"):
         make(name, min_density=1.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("density", [0.0001, 0.1, 0.5, 0.999, 1.0])
+def test_global_masks_from_one_threshold_equal_per_layer_top_k_of_its_counts(dtype, density):
+    from tf_tickets.masks import top_k
+
+    rng = np.random.default_rng(3)
+    layers = [LayerInfo("a", (3, 3, 4, 8), "conv"), LayerInfo("b", (64, 10), "dense"), LayerInfo("c", (10, 10), "dense")]
+    # Rounded scores: many ties, across layers and at the threshold; zeros as pruned weights have.
+    scores = [np.round(rng.random(layer.shape) * 20).astype(dtype) for layer in layers]
+    scores[1][:5] = 0
+    budget = make("global")
+    found = budget.masks(layers, density, scores)
+    expected = top_k(scores, budget.keep_counts(layers, density, scores))
+    for f, e in zip(found, expected):
+        assert f.dtype == np.float32 and f.shape == e.shape
+        np.testing.assert_array_equal(f, e)

@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from tf_tickets.errors import TicketsError
+from tf_tickets.masks import top_k
 from tf_tickets.options import WithOptions
 from tf_tickets.registry import Registry
 
@@ -109,6 +110,11 @@ class Budget(WithOptions, abc.ABC):
         counts = self._counts(layers, check_density(density), scores, bool(residual))
         counts = [min(max(int(c), 0), layer.size) for c, layer in zip(counts, layers)]
         return with_floor(counts, layers, self.min_density) if self.min_density else counts
+
+    def masks(self, layers: Sequence[LayerInfo], density: float, scores: Sequence[np.ndarray],
+              residual: bool = True) -> List[np.ndarray]:
+        """0/1 float32 masks keeping each layer's count of its highest scores (ties: the earlier position)."""
+        return top_k(scores, self.keep_counts(layers, density, scores, residual))
 
     def densities(self, layers: Sequence[LayerInfo], density: float,
                   scores: Optional[Sequence[np.ndarray]] = None, residual: bool = True) -> List[float]:

@@ -11,7 +11,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from tf_tickets.budgets.base import BUDGETS, Budget, LayerInfo, has_classifier, total
+from tf_tickets.budgets.base import BUDGETS, Budget, LayerInfo, check_density, check_layers, has_classifier, total
 from tf_tickets.errors import TicketsError
 from tf_tickets.masks import kth_highest
 
@@ -31,19 +31,22 @@ def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
     return scores
 
 
-def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
-    """How many of each array's values are among the `keep` highest of all of them (ties: flat order)."""
-    sizes = [int(s.size) for s in scores]
-    n = sum(sizes)
-    if keep <= 0:
-        return [0] * len(scores)
-    if keep >= n:
-        return sizes
+def _threshold(scores: Sequence[np.ndarray], keep: int):
+    """The `keep`-th highest of all the scores (0 < keep < their number)."""
     flat = np.concatenate([np.ravel(s) for s in scores])
     if flat.dtype.kind == "f" and np.isnan(flat).any():
         raise TicketsError("scores contain NaN; cannot rank them")
-    threshold = kth_highest(flat, keep)
-    del flat
+    return kth_highest(flat, keep)
+
+
+def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
+    """How many of each array's values are among the `keep` highest of all of them (ties: flat order)."""
+    sizes = [int(s.size) for s in scores]
+    if keep <= 0:
+        return [0] * len(scores)
+    if keep >= sum(sizes):
+        return sizes
+    threshold = _threshold(scores, keep)
     above = [int(np.count_nonzero(s > threshold)) for s in scores]
     ties_left = keep - sum(above)
     counts = []
@@ -52,6 +55,21 @@ def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
         ties_left -= take
         counts.append(a + take)
     return counts
+
+
+def threshold_masks(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
+    """The masks `threshold_counts` counts, made from the one threshold (no per-layer selection again)."""
+    if keep <= 0 or keep >= sum(int(s.size) for s in scores):
+        return [np.full(np.shape(s), 1.0 if keep > 0 else 0.0, np.float32) for s in scores]
+    threshold = _threshold(scores, keep)
+    kept = [np.asarray(s) > threshold for s in scores]
+    ties_left = keep - sum(int(np.count_nonzero(k)) for k in kept)
+    for s, k in zip(scores, kept):
+        if ties_left:
+            at = np.flatnonzero(np.ravel(s) == threshold)[:ties_left]
+            k.reshape(-1)[at] = True
+            ties_left -= at.size
+    return [k.astype(np.float32) for k in kept]
 
 
 @BUDGETS.register("global")
@@ -66,6 +84,14 @@ class GlobalBudget(Budget):
         if not isinstance(self.options["keep_classifier_dense"], bool):
             raise TicketsError(f"keep_classifier_dense must be true or false, "
                                f"got {self.options['keep_classifier_dense']!r}")
+
+    def masks(self, layers, density, scores, residual=True):
+        """One threshold over all layers makes the masks directly (what the per-layer counts would select)."""
+        if self.options["keep_classifier_dense"] or self.min_density:
+            return super().masks(layers, density, scores, residual)
+        layers = check_layers(layers)
+        scores = _check_scores(layers, scores)
+        return threshold_masks(scores, int(total(layers) * check_density(density)))
 
     def _counts(self, layers, density, scores, residual):
         scores = _check_scores(layers, scores)

@@ -128,4 +128,4 @@ def apply_masks(weights: List[tf.Variable], masks) -> None:
         m = np.asarray(m)
         if m.shape != tuple(w.shape):
             raise TicketsError(f"mask of shape {m.shape} does not fit weight {w.name!r} of shape {tuple(w.shape)}")
-        w.assign(w.numpy() * m.astype(w.numpy().dtype))
+        w.assign(w * tf.constant(m, w.dtype))

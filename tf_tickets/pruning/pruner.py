@@ -91,7 +91,7 @@ class Pruner:
         if bad:
             collapse.report(f"{self.criterion} gave non-finite scores in {', '.join(bad)}: its masks there are "
                             "arbitrary", self.on_collapse)
-        flat = [t.key for t, s in zip(found, scores) if s.size and np.all(s == 0)]
+        flat = [t.key for t, s in zip(found, scores) if s.size and not s.any()]
         if flat:
             collapse.report(f"{self.criterion} scored every weight zero in {', '.join(flat)}: its masks there "
                             "are arbitrary (ties)", self.on_collapse)
@@ -121,10 +121,10 @@ class _Scoring:
         return [-s for s in scores] if pruner.invert else scores
 
     def top_k(self, scores, density: float):
-        counts = self.pruner.layer_budget.keep_counts(self.infos, density, scores, residual=self.residual)
-        block = self.pruner.block
+        budget, block = self.pruner.layer_budget, self.pruner.block
         if not block:
-            return mask_ops.top_k(scores, counts)
+            return budget.masks(self.infos, density, scores, residual=self.residual)
+        counts = budget.keep_counts(self.infos, density, scores, residual=self.residual)
         return [mask_ops.block_top_k(s, c, block) if mask_ops.blockable(info.shape) else mask_ops.top_k([s], [c])[0]
                 for s, c, info in zip(scores, counts, self.infos)]
 
