@@ -50,7 +50,7 @@ def _parity(row: Dict) -> str:
         return "refused: " + row.get("refused", "not checked")
     best = checks[shipped[0]]
     found = (f"top-1 agreement {best['agreement']:.3f}, accuracy {best['accuracy']:.4f}" if row.get("quantized")
-             else f"max |diff| {best['max_abs_diff']:.1e}")
+             else f"max abs diff {best['max_abs_diff']:.1e}")
     return found + (f" ({', '.join(shipped)})" if len(checks) > 1 else "")
 
 
@@ -68,6 +68,7 @@ def markdown(report: Dict) -> str:
                      f"{_kb(row.get('gzip_bytes'))} | {twin_text} | {_count(row.get('nonzero_weights'))} of "
                      f"{report['total_weights']:,} | {_parity(row)} | {_ms(row, 'xnnpack')} | {_ms(row, 'builtin')} |")
     lines += ["", f"masked model: {report['nonzero_weights']:,} non-zero of {report['total_weights']:,} kernel weights "
-                  f"(density {report['density']:.4f})"]
+                  f"(density {report['density']:.4f}); Keras model's accuracy on these examples "
+                  f"{report['keras_accuracy']:.4f}"]
     lines += [f"note: {note}" for note in report.get("notes", [])]
     return "\n".join(lines)
