@@ -9,7 +9,9 @@ TensorBoard callbacks; (c) with TF-MOT wrappers holding fixed random masks (smar
 (`--steps_per_execution=0`, the default: several for networks without convolutions). Steps are timed by
 a callback at each batch end; the first steps (tracing, warm-up) are dropped and the median is taken. Goal:
 (b)/(a) and (c)/(a) >= 0.95. Where PyTorch is importable, the same script times an equivalent PyTorch
-step (SGD, cross-entropy, same shapes; a plain reference, not our networks ported weight for weight).
+step of the same architecture (SGD with momentum and weight decay, cross-entropy, one fixed batch, its
+own threads: on a CPU both frameworks use every core) and prints PyTorch's images/s over plain Keras'.
+PyTorch is a benchmark-only extra (`pip install -e ".[bench]"`), never a dependency of the package.
 
     python benchmarks/fit_throughput.py [--models=cifar_resnet_32_32,cifar_vgg_19_bn,mnist_lenet_300_100] [--steps=12]
 """
@@ -91,31 +93,74 @@ def ours(name, data, batch, steps, sparse, root):
     return timer
 
 
-def torch_step_seconds(shape, classes, batch, steps, name):
-    """Median step time of a plain PyTorch equivalent, or why there is none."""
+def torch_network(name, shape, classes):
+    """The same architecture in PyTorch (layer for layer: convs, BatchNorm, shortcuts, pooling, classifier),
+    or None where there is no port here."""
+    from torch import nn
+
+    channels = shape[-1]
+    if name == "mnist_lenet_300_100":
+        return nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(shape)), 300), nn.ReLU(), nn.Linear(300, 100),
+                             nn.ReLU(), nn.Linear(100, classes))
+    if name == "cifar_vgg_19_bn":
+        from tf_tickets.models.vgg import PLANS
+
+        layers, width = [], channels
+        for item in PLANS[19]:
+            if item == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(width, item, 3, padding=1), nn.BatchNorm2d(item), nn.ReLU()]
+                width = item
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, classes))
+    if name.startswith("cifar_resnet_"):
+        depth, width = (int(p) for p in (name.split("_")[2:] + ["16"])[:2])
+
+        class Block(nn.Module):
+            def __init__(self, cin, cout, stride):
+                super().__init__()
+                self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout),
+                                          nn.ReLU(), nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+                self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                                 if stride != 1 or cin != cout else nn.Identity())
+
+            def forward(self, x):
+                return nn.functional.relu(self.body(x) + self.shortcut(x))
+
+        layers = [nn.Conv2d(channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+        cin = width
+        for stage in range(3):
+            for block in range((depth - 2) // 6):
+                cout = width * 2 ** stage
+                layers.append(Block(cin, cout, 2 if stage > 0 and block == 0 else 1))
+                cin = cout
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes))
+    return None
+
+
+def torch_step_seconds(shape, classes, batch, steps, name, skip):
+    """Median seconds of a PyTorch training step of the same network (SGD with momentum and weight decay,
+    cross-entropy, one fixed batch), or why there is none."""
     try:
         import torch
     except ImportError:
         return "PyTorch not importable"
-    from torch import nn
-
-    channels = shape[-1]
-    if name.startswith("mnist_lenet"):
-        net = nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(shape)), 300), nn.ReLU(), nn.Linear(300, 100),
-                            nn.ReLU(), nn.Linear(100, classes))
-    else:
+    net = torch_network(name, shape, classes)
+    if net is None:
         return "n/a (no PyTorch port of this network here)"
+    torch.manual_seed(0)
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
-    x = torch.randn(batch, channels, *shape[:2])
+    x = torch.randn(batch, shape[-1], *shape[:2])
     y = torch.randint(0, classes, (batch,))
+    net.train()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         opt.zero_grad()
-        nn.functional.cross_entropy(net(x), y).backward()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
         opt.step()
         times.append(time.perf_counter() - start)
-    return statistics.median(times[2:])
+    return statistics.median(times[skip:])
 
 
 def main(argv=None):
@@ -145,7 +190,8 @@ def main(argv=None):
             plain = plain_keras(name, data, args.batch_size, steps).median(skip)
             dense = ours(name, data, args.batch_size, steps, False, root).median(skip)
             ticket = ours(name, data, args.batch_size, steps, True, root).median(skip)
-            torch_seconds = torch_step_seconds(shape, classes, args.batch_size, steps, name)
+            torch_seconds = torch_step_seconds(shape, classes, args.batch_size, min(steps, args.steps * 4), name,
+                                               skip)
             torch_text = torch_seconds if isinstance(torch_seconds, str) else f"{plain / torch_seconds:.2f}x"
             print(f"| {name} | {args.batch_size / plain:,.0f} | {plain / dense:.2f} | {plain / ticket:.2f} | "
                   f">= {GOAL} | {torch_text} |", flush=True)
