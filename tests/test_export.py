@@ -120,8 +120,13 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(ticket, run_main, tmp_p
     crowded = tmp_path / "crowded"
     crowded.mkdir()
     (crowded / "notes.txt").write_text("mine")
+    older = tmp_path / "older"  # a run finished by a version that did not keep its model
+    older.mkdir()
+    for name in ("config.json", "results.json", "masks.npz"):
+        (older / name).write_bytes((ticket / name).read_bytes())
     cases = [([f"--run_dir={unfinished}"], "has not finished"),
              ([f"--run_dir={tmp_path / 'missing'}"], "does not exist"),
+             ([f"--run_dir={older}"], "holds no model.keras"),
              ([f"--run_dir={ticket}", "--formats=onnx", f"--out={tmp_path / 'x'}"], "unknown format 'onnx'"),
              ([f"--run_dir={ticket}", f"--out={crowded}"], "holds other files"),
              ([f"--run_dir={ticket}", "--test_examples=0", f"--out={tmp_path / 'y'}"], "at least 1")]
@@ -129,7 +134,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(ticket, run_main, tmp_p
         result = run_main("tf_tickets.export.command", *args)
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert sorted(os.listdir(tmp_path)) == ["crowded", "unfinished"]
+    assert sorted(os.listdir(tmp_path)) == ["crowded", "older", "unfinished"]
+    assert sorted(os.listdir(older)) == ["config.json", "masks.npz", "results.json"]
     assert os.listdir(crowded) == ["notes.txt"] and os.listdir(unfinished) == ["config.json"]
 
 

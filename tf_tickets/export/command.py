@@ -37,7 +37,9 @@ def load_run(path: str):
         raise TicketsError(f"{path} has not finished: finish it first (the same train command resumes it)")
     model_path = os.path.join(path, run_files.MODEL)
     if not os.path.exists(model_path):
-        raise TicketsError(f"{path} holds no {run_files.MODEL} (it finished before runs kept their model): rerun it")
+        raise TicketsError(f"{path} holds no {run_files.MODEL} (it finished before runs kept their model): delete its "
+                           f"{run_files.RESULTS} and run its command again, which restores the last checkpoint, "
+                           f"trains no further and writes {run_files.MODEL}")
     return load_model(model_path, compile=False), data.load(config["dataset"], train_flags.DATA_DIR.value)
 
 
