@@ -1,8 +1,8 @@
 """Result tables and plots of any set of runs, and per-layer densities of several pruning methods.
 
     python tools/tables.py RUN_OR_FOLDER [...] [--out=PREFIX]
-    python tools/tables.py layers --model=mnist_lenet_300_100 --dataset=embedded --sparsity=0.9 \
-        --methods=smart_ratio,snip,grasp,magnitude,erk [--out=PREFIX]
+    python tools/tables.py layers --model=mnist_lenet_300_100 --dataset=embedded --sparsity=0.9
+        --methods=smart_ratio,snip,grasp,magnitude,erk [--out=PREFIX]        (one command line)
     python tools/tables.py layers RUN_DIR [...] [--out=PREFIX]
 
 The first prints one table per model and dataset (rows: methods, columns: sparsities, mean ± std of the
@@ -30,6 +30,8 @@ OUT = cli.OUT  # PREFIX.md, PREFIX.csv and PREFIX.png
 METHODS = flags.DEFINE_list("methods", None, "Several methods, method[:criterion][@budget] each (sanity: in one "
                             "report; tools/tables.py layers: per-layer densities, default "
                             + ",".join(plots.DEFAULT_METHODS) + ").", allow_override=True)
+for _name in ("out", "model", "dataset", "data_dir", "sparsity", "budget", "policy", "seed"):
+    flags.declare_key_flag(_name)  # defined where the other commands read them; --help lists them here too
 
 
 def out_prefix():
