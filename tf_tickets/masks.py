@@ -82,8 +82,16 @@ def kth_highest(values: np.ndarray, k: int):
     """The k-th highest of a 1-D array (1 <= k <= size), in linear time. Values tied at the minimum (the
     zeros of already-pruned weights, say) cannot be it while fewer than k others exist above them, so
     the selection skips them: iterative pruning's later rounds select among the survivors only."""
-    low = values.min()
-    above = values[values > low]  # (selecting among many ties at the minimum is slow in np.partition)
+    return kth_highest_of([values], k)
+
+
+def kth_highest_of(pieces: Sequence[np.ndarray], k: int):
+    """`kth_highest` of the pieces' values together, without first copying them all into one array."""
+    pieces = [np.ravel(p) for p in pieces]
+    low = min(p.min() for p in pieces if p.size)
+    # Only the values above the minimum are copied (np.compress: faster than a boolean index), and the
+    # selection runs among them (np.partition is slow among many ties at the minimum).
+    above = np.concatenate([np.compress(p > low, p) for p in pieces])
     if k > above.size:
         return low
     above.partition(above.size - k)  # in place: `above` is a copy already

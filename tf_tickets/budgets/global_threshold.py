@@ -13,7 +13,7 @@ import numpy as np
 
 from tf_tickets.budgets.base import BUDGETS, Budget, LayerInfo, check_density, check_layers, has_classifier, total
 from tf_tickets.errors import TicketsError
-from tf_tickets.masks import kth_highest
+from tf_tickets.masks import kth_highest_of
 
 
 def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
@@ -33,10 +33,9 @@ def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
 
 def _threshold(scores: Sequence[np.ndarray], keep: int):
     """The `keep`-th highest of all the scores (0 < keep < their number)."""
-    flat = np.concatenate([np.ravel(s) for s in scores])
-    if flat.dtype.kind == "f" and np.isnan(flat).any():
+    if any(s.dtype.kind == "f" and np.isnan(s).any() for s in scores):
         raise TicketsError("scores contain NaN; cannot rank them")
-    return kth_highest(flat, keep)
+    return kth_highest_of(scores, keep)
 
 
 def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
