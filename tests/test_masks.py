@@ -415,3 +415,16 @@ def test_kth_highest_skips_the_minimum_ties_only_when_it_may():
                    -rng.random(1000), np.ones(50), np.array([5.0])):
         for k in sorted({1, min(2, len(values)), len(values) // 3 + 1, len(values)}):
             assert masks.kth_highest(values.copy(), k) == np.sort(values)[::-1][k - 1], (values[:5], k)
+
+
+def test_kth_highest_of_several_pieces_is_that_of_their_values_together_and_changes_none():
+    rng = np.random.default_rng(2)
+    pieces = [np.where(rng.random(300) < 0.95, rng.random(300), 0.0),  # few ties at the minimum: kept whole
+              np.where(rng.random(500) < 0.2, rng.random(500), 0.0),  # many: copied out
+              rng.random((7, 9)).astype(np.float32).astype(np.float64), np.zeros(40)]
+    before = [p.copy() for p in pieces]
+    together = np.sort(np.concatenate([p.ravel() for p in pieces]))[::-1]
+    for k in (1, 17, 250, 340, 370, 600, together.size):
+        assert masks.kth_highest_of(pieces, k) == together[k - 1], k
+    for p, b in zip(pieces, before):
+        np.testing.assert_array_equal(p, b)
