@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
+from tests.conftest import run_cli
+
 import tf_tickets
 from tf_tickets import data, models
 from tf_tickets.data import corrupt
@@ -82,6 +84,13 @@ def test_runs_record_collapse_and_the_flag_can_stop_them(tmp_path, run_main):
     # The same settings with --on_collapse=ignore are the same run (the flag does not change what trains).
     again = run_main("tf_tickets.train", *TINY, "--on_collapse=ignore", f"--run_dir={tmp_path / 'b'}")
     assert again.returncode == 0
+
+
+def test_what_pruning_says_before_the_run_directory_exists_is_in_its_log_file(tmp_path):
+    done = run_cli("tf_tickets.train", *TINY, f"--run_dir={tmp_path / 'run'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = (tmp_path / "run" / "log.txt").read_text()
+    assert "pruning: snip" in log.splitlines()[0] and "layer collapse" in log  # in order, first
 
 
 def test_min_density_prevents_the_collapse(batch):

@@ -10,7 +10,7 @@ import functools
 import os
 import tempfile
 import logging as py_logging
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 
 from tf_tickets.backend import tfmot
@@ -104,14 +104,15 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
     `build(seed)`: the user's own model instead of the registry's `spec.model`.
     """
     run = Run(spec, data, build)
-    model = loop.build_in_scope(lambda: build_model(run), strategy)
-    callbacks = check_callbacks(run, model)
-    masks = spec.masks.initial_masks(run, model)
-    if masks is not None:
-        assign_masks(model, masks)  # checks that the masks fit the model
-        collapse.check(model, spec.pruning.on_collapse)  # "raise" stops here, before anything is written
+    with held_log() as earlier:  # what pruning says before the directory exists goes to its log file too
+        model = loop.build_in_scope(lambda: build_model(run), strategy)
+        callbacks = check_callbacks(run, model)
+        masks = spec.masks.initial_masks(run, model)
+        if masks is not None:
+            assign_masks(model, masks)  # checks that the masks fit the model
+            collapse.check(model, spec.pruning.on_collapse)  # "raise" stops here, before anything is written
     run_dir.claim(spec.identity())
-    with run_log(run_dir, chief):
+    with run_log(run_dir, chief, earlier):
         return _train(run, model, callbacks, run_dir, strategy, chief, verbose)
 
 
@@ -126,14 +127,38 @@ def _train(run: Run, model, callbacks, run_dir, strategy, chief, verbose) -> dic
     return finish(run, model, results, run_dir, chief)
 
 
+class _Held(py_logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records: List[py_logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
 @contextlib.contextmanager
-def run_log(run_dir: RunDir, enabled: bool = True):
-    """Every log record while the run trains (ours, TensorFlow's, warnings) appended to its log file."""
+def held_log():
+    """The log records of a block, kept (as a list) for a log file that does not exist yet."""
+    held = _Held()
+    root = py_logging.getLogger()
+    root.addHandler(held)
+    try:
+        yield held.records
+    finally:
+        root.removeHandler(held)
+
+
+@contextlib.contextmanager
+def run_log(run_dir: RunDir, enabled: bool = True, earlier: Sequence[py_logging.LogRecord] = ()):
+    """Every log record while the run trains (ours, TensorFlow's, warnings) appended to its log file,
+    after the `earlier` ones (those of its set-up, before the directory existed)."""
     if not enabled:
         yield
         return
     handler = py_logging.FileHandler(run_dir.file(run_files.LOG))
     handler.setFormatter(py_logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for record in earlier:
+        handler.handle(record)
     root = py_logging.getLogger()
     root.addHandler(handler)
     try:
