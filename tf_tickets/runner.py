@@ -170,8 +170,9 @@ def run_log(run_dir: RunDir, enabled: bool = True, earlier: Sequence[py_logging.
 
 def save_model(model, path: str, keep: bool = True) -> None:
     """`model.save` to a temporary name in the same directory, then renamed (`keep`) or deleted."""
-    partial = tempfile.mktemp(dir=os.path.dirname(path), prefix=".partial-", suffix=os.path.basename(path))
-    model.save(partial)
+    fd, partial = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".partial-", suffix=os.path.basename(path))
+    os.close(fd)
+    model.save(partial)  # overwrites the empty file
     if keep:
         os.replace(partial, path)
     else:

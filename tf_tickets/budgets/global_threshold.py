@@ -31,11 +31,20 @@ def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
     return scores
 
 
-def _threshold(scores: Sequence[np.ndarray], keep: int):
-    """The `keep`-th highest of all the scores (0 < keep < their number)."""
+def _kept(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
+    """Per array, whether each value is among the `keep` highest of all (0 < keep < their number; ties at
+    the threshold: flat order)."""
     if any(s.dtype.kind == "f" and np.isnan(s).any() for s in scores):
         raise TicketsError("scores contain NaN; cannot rank them")
-    return kth_highest_of(scores, keep)
+    threshold = kth_highest_of(scores, keep)
+    kept = [np.asarray(s) > threshold for s in scores]
+    ties_left = keep - sum(int(np.count_nonzero(k)) for k in kept)
+    for s, k in zip(scores, kept):
+        if ties_left:
+            at = np.flatnonzero(np.ravel(s) == threshold)[:ties_left]
+            k.reshape(-1)[at] = True
+            ties_left -= at.size
+    return kept
 
 
 def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
@@ -45,30 +54,15 @@ def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
         return [0] * len(scores)
     if keep >= sum(sizes):
         return sizes
-    threshold = _threshold(scores, keep)
-    above = [int(np.count_nonzero(s > threshold)) for s in scores]
-    ties_left = keep - sum(above)
-    counts = []
-    for s, a in zip(scores, above):
-        take = min(int(np.count_nonzero(s == threshold)), ties_left) if ties_left else 0
-        ties_left -= take
-        counts.append(a + take)
-    return counts
+    return [int(np.count_nonzero(k)) for k in _kept(scores, keep)]
 
 
 def threshold_masks(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
-    """The masks `threshold_counts` counts, made from the one threshold (no per-layer selection again)."""
+    """The 0/1 float32 masks of what `threshold_counts` counts, from the one threshold (no per-layer
+    selection again)."""
     if keep <= 0 or keep >= sum(int(s.size) for s in scores):
         return [np.full(np.shape(s), 1.0 if keep > 0 else 0.0, np.float32) for s in scores]
-    threshold = _threshold(scores, keep)
-    kept = [np.asarray(s) > threshold for s in scores]
-    ties_left = keep - sum(int(np.count_nonzero(k)) for k in kept)
-    for s, k in zip(scores, kept):
-        if ties_left:
-            at = np.flatnonzero(np.ravel(s) == threshold)[:ties_left]
-            k.reshape(-1)[at] = True
-            ties_left -= at.size
-    return [k.astype(np.float32) for k in kept]
+    return [k.astype(np.float32) for k in _kept(scores, keep)]
 
 
 @BUDGETS.register("global")

@@ -17,12 +17,7 @@ import weakref
 from tf_tickets.backend import keras, tf
 from tf_tickets.criteria.base import CRITERIA, Criterion, positive_int
 from tf_tickets.errors import TicketsError
-
-
-def _float64_layer(layer):
-    config = layer.get_config()
-    config["dtype"] = "float64"
-    return layer.__class__.from_config(config)
+from tf_tickets.models.common import in_dtype
 
 
 class _Float64Copy:
@@ -33,7 +28,7 @@ class _Float64Copy:
         if not isinstance(shape, tuple) or any(d is None for d in shape[1:]):
             raise TicketsError(f"synflow needs a model with one input of fixed shape, got {shape}")
         inputs = keras.Input(shape[1:], dtype="float64", name=model.input_names[0])
-        self.clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=_float64_layer)
+        self.clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=in_dtype("float64"))
         ours, theirs = model.weights, self.clone.weights
         assert [tuple(v.shape) for v in ours] == [tuple(v.shape) for v in theirs], "clone reordered weights"
         self._ones = tf.ones((1,) + tuple(shape[1:]), tf.float64)

@@ -50,11 +50,10 @@ def export(model, directory: str, test_data: Examples, representative_data: Opti
     reference = float_model.predict(x, batch_size=256, verbose=0)
     if not np.isfinite(reference).all():
         raise TicketsError("the model's own outputs hold NaN or infinity: nothing to export")
-    kernels = [k for _, k in plain.kernels(float_model)]
+    counts = plain.kernel_counts(float_model.get_weights())
     summary = {"source": source or getattr(model, "name", "model"), "test_examples": int(len(x)),
                "latency_repeats": latency_repeats, "tolerance": tolerance, "min_int8_agreement": min_int8_agreement,
-               "nonzero_weights": int(sum(np.count_nonzero(k) for k in kernels)),
-               "total_weights": int(sum(k.size for k in kernels)),
+               "nonzero_weights": counts["nonzero"], "total_weights": counts["total"],
                "keras_accuracy": float((reference.argmax(-1) == y).mean()), "formats": [], "notes": []}
     summary["density"] = summary["nonzero_weights"] / max(1, summary["total_weights"])
     with staging(directory) as work:
@@ -74,8 +73,9 @@ def _export_one(fmt, model, work, x, y, reference, calibration, summary) -> Dict
         check = verify.judge(check, fmt, summary["tolerance"], summary["min_int8_agreement"])
         row.update(file=fmt.filename, nonzero_weights=check.pop("nonzero_weights"), parity={"keras": check},
                    **reports.sizes(path))
-        if not check["passed"]:
-            _refuse(row, os.path.join(work, fmt.filename), check["reason"], summary)
+        reason = check.get("reason") or _zeros_differ(row, summary)
+        if reason:
+            _refuse(row, os.path.join(work, fmt.filename), reason, summary)
         return row
     quantize = calibration if fmt.quantized else None
     content = fmts.tflite_bytes(model, sparse=True, representative=quantize)
@@ -85,9 +85,10 @@ def _export_one(fmt, model, work, x, y, reference, calibration, summary) -> Dict
     row.update(parity=parity, nonzero_weights=counts["nonzero"], densified_kernels=litert.operators(content).count("DENSIFY"),
                dense_twin=reports.bytes_sizes(twin), **reports.bytes_sizes(content))
     runs_on = [runtime for runtime, check in parity.items() if check["passed"]]
-    if not runs_on:
-        reason = "; ".join(f"{runtime}: {check['reason']}" for runtime, check in parity.items())
-        _refuse(row, None, reason, summary)
+    reason = _zeros_differ(row, summary)
+    if not runs_on or reason:
+        _refuse(row, None, reason or "; ".join(f"{runtime}: {check['reason']}" for runtime, check in parity.items()),
+                summary)
         return row
     row["file"] = os.path.basename(fmts.write(fmt, model, work, content))
     row["runs_on"] = runs_on
@@ -101,6 +102,15 @@ def _export_one(fmt, model, work, x, y, reference, calibration, summary) -> Dict
                                    "dense": _latency_or_none(twin, runtime, example, summary["latency_repeats"])}
                          for runtime in litert.RUNTIMES}
     return row
+
+
+def _zeros_differ(row: Dict, summary: Dict) -> Optional[str]:
+    """Why the file's stored zeros are not the masked model's, or None: a float file keeps exactly its
+    non-zero weights; int8 may round tiny weights to zero, never add any."""
+    stored, expected = row["nonzero_weights"], summary["nonzero_weights"]
+    if stored == expected or (row["quantized"] and stored < expected):
+        return None
+    return f"it stores {stored:,} non-zero kernel weights, the masked model has {expected:,}"
 
 
 def _latency_or_none(content, runtime, example, repeats):

@@ -47,6 +47,8 @@ def parse(names: Iterable[str]):
             raise ValueError(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
         if FORMATS[name] not in picked:
             picked.append(FORMATS[name])
+    if not picked:
+        raise ValueError(f"no format given; known: {', '.join(FORMATS)}")
     return picked
 
 

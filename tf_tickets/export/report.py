@@ -46,7 +46,7 @@ def _ms(row: Dict, runtime: str) -> str:
 def _parity(row: Dict) -> str:
     checks = row.get("parity", {})
     shipped = [r for r, c in checks.items() if c.get("passed")]
-    if not shipped:
+    if row.get("refused") or not shipped:
         return "refused: " + row.get("refused", "not checked")
     best = checks[shipped[0]]
     found = (f"top-1 agreement {best['agreement']:.3f}, accuracy {best['accuracy']:.4f}" if row.get("quantized")

@@ -12,6 +12,7 @@ import numpy as np
 from tf_tickets.backend import keras, tf
 from tf_tickets.export import litert
 from tf_tickets.export.formats import Format
+from tf_tickets.export.plain import kernel_counts
 from tf_tickets.quiet import native_logs
 
 
@@ -41,7 +42,7 @@ def judge(found: Dict, fmt: Format, tolerance: float, min_agreement: float) -> D
 def keras_file(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> Dict:
     loaded = keras.models.load_model(path, compile=False)
     return {**compare(loaded.predict(x, batch_size=256, verbose=0), reference, labels),
-            "nonzero_weights": _nonzero([w.numpy() for w in loaded.weights if len(w.shape) >= 2])}
+            "nonzero_weights": kernel_counts(loaded.get_weights())["nonzero"]}
 
 
 def saved_model(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> Dict:
@@ -51,7 +52,7 @@ def saved_model(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndar
     outputs = np.concatenate([list(serve(tf.constant(x[i:i + 256])).values())[0].numpy()
                               for i in range(0, len(x), 256)])
     return {**compare(outputs, reference, labels),
-            "nonzero_weights": _nonzero([v.numpy() for v in loaded.variables if len(v.shape) >= 2])}
+            "nonzero_weights": kernel_counts(v.numpy() for v in loaded.variables)["nonzero"]}
 
 
 def tflite(content: bytes, x: np.ndarray, reference: np.ndarray, labels: np.ndarray, fmt: Format,
@@ -66,8 +67,3 @@ def tflite(content: bytes, x: np.ndarray, reference: np.ndarray, labels: np.ndar
             continue
         results[runtime] = judge(compare(outputs, reference, labels), fmt, tolerance, min_agreement)
     return results
-
-
-def _nonzero(arrays) -> int:
-    return int(sum(np.count_nonzero(a) for a in arrays))
-

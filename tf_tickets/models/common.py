@@ -26,3 +26,16 @@ def classifier(x, num_classes: int, kernel_initializer):
     mixed-precision policy."""
     return keras.layers.Dense(num_classes, kernel_initializer=kernel_initializer, bias_initializer="zeros",
                               dtype="float32", name=CLASSIFIER)(x)
+
+
+def in_dtype(dtype: str):
+    """A `clone_model` clone function that rebuilds each layer from its config with `dtype` (float64 for
+    SynFlow's products, float32 to export a mixed-precision model)."""
+
+    def rebuild(layer):
+        config = layer.get_config()
+        if "dtype" in config:
+            config["dtype"] = dtype
+        return layer.__class__.from_config(config)
+
+    return rebuild

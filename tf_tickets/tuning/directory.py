@@ -9,10 +9,9 @@
 """
 import contextlib
 import json
-import os
 
 from tf_tickets.errors import TicketsError
-from tf_tickets.files import read_json, write_json
+from tf_tickets.training.run_dir import OwnedDir
 
 SEARCH = "search.json"
 PROJECT = "keras_tuner"  # keras-tuner's `project_name` under `directory` = TUNE_DIR
@@ -21,36 +20,13 @@ BEST_FLAGS = "best.cfg"
 BEST_RUN = "best"
 
 
-class TuneDir:
-    def __init__(self, path: str):
-        self.path = os.path.abspath(path)
-
-    def file(self, *parts: str) -> str:
-        return os.path.join(self.path, *parts)
+class TuneDir(OwnedDir):
+    SETTINGS = SEARCH
+    FLAG, OWNER = "--tune_dir", "search"
 
     @property
     def oracle_file(self) -> str:
         return self.file(PROJECT, "oracle.json")
-
-    def check(self, settings: dict) -> None:
-        """Raises if the directory holds a search with other settings (or is not a directory)."""
-        if os.path.exists(self.path) and not os.path.isdir(self.path):
-            raise TicketsError(f"--tune_dir {self.path} exists and is not a directory")
-        existing = read_json(self.file(SEARCH))
-        settings = json.loads(json.dumps(settings))  # as the file holds it (tuples as lists)
-        if existing is not None and existing != settings:
-            changed = sorted(k for k in set(existing) | set(settings) if existing.get(k) != settings.get(k))
-            raise TicketsError(f"--tune_dir {self.path} holds a search with other settings ({', '.join(changed)}); "
-                               "pick another --tune_dir or delete it")
-
-    def claim(self, settings: dict) -> None:
-        """Records the search's settings (after `check`); they are written once."""
-        self.check(settings)
-        if read_json(self.file(SEARCH)) is None:
-            try:
-                write_json(self.file(SEARCH), settings)
-            except OSError as error:
-                raise TicketsError(f"cannot write to --tune_dir {self.path}: {error.strerror}") from None
 
     @contextlib.contextmanager
     def readable_state(self):
