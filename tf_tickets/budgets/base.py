@@ -111,6 +111,11 @@ class Budget(WithOptions, abc.ABC):
         counts = [min(max(int(c), 0), layer.size) for c, layer in zip(counts, layers)]
         return with_floor(counts, layers, self.min_density) if self.min_density else counts
 
+    def single_threshold(self) -> bool:
+        """True when the masks are every score above one threshold over all layers (`global_threshold`'s
+        `threshold_masks` of the total keep count): iterative pruning can then rank the survivors alone."""
+        return False
+
     def masks(self, layers: Sequence[LayerInfo], density: float, scores: Sequence[np.ndarray],
               residual: bool = True) -> List[np.ndarray]:
         """0/1 float32 masks keeping each layer's count of its highest scores (ties: the earlier position)."""

@@ -31,19 +31,30 @@ def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
     return scores
 
 
-def _kept(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
+def threshold_kept(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
     """Per array, whether each value is among the `keep` highest of all (0 < keep < their number; ties at
     the threshold: flat order)."""
+    return kept_from(scores, keep, threshold(scores, keep))
+
+
+def threshold(scores: Sequence[np.ndarray], keep: int):
+    """The `keep`-th highest of all the scores (0 < keep < their number)."""
     if any(s.dtype.kind == "f" and np.isnan(s).any() for s in scores):
         raise TicketsError("scores contain NaN; cannot rank them")
-    threshold = kth_highest_of(scores, keep)
-    kept = [np.asarray(s) > threshold for s in scores]
-    ties_left = keep - sum(int(np.count_nonzero(k)) for k in kept)
-    for s, k in zip(scores, kept):
-        if ties_left:
-            at = np.flatnonzero(np.ravel(s) == threshold)[:ties_left]
-            k.reshape(-1)[at] = True
-            ties_left -= at.size
+    return kth_highest_of(scores, keep)
+
+
+def kept_from(scores: Sequence[np.ndarray], keep: int, at) -> List[np.ndarray]:
+    """`threshold_kept` given the threshold `at`: everything at or above it, less the last ties in flat
+    order beyond `keep` (one pass; with distinct scores there is just one tie, the threshold itself)."""
+    kept = [np.asarray(s) >= at for s in scores]
+    extra = sum(int(np.count_nonzero(k)) for k in kept) - keep
+    for s, k in zip(reversed(scores), reversed(kept)):
+        if extra <= 0:
+            break
+        ties = np.flatnonzero(np.ravel(s) == at)[-extra:]
+        k.reshape(-1)[ties] = False
+        extra -= ties.size
     return kept
 
 
@@ -54,7 +65,7 @@ def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
         return [0] * len(scores)
     if keep >= sum(sizes):
         return sizes
-    return [int(np.count_nonzero(k)) for k in _kept(scores, keep)]
+    return [int(np.count_nonzero(k)) for k in threshold_kept(scores, keep)]
 
 
 def threshold_masks(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
@@ -62,7 +73,7 @@ def threshold_masks(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]
     selection again)."""
     if keep <= 0 or keep >= sum(int(s.size) for s in scores):
         return [np.full(np.shape(s), 1.0 if keep > 0 else 0.0, np.float32) for s in scores]
-    return [k.astype(np.float32) for k in _kept(scores, keep)]
+    return [k.astype(np.float32) for k in threshold_kept(scores, keep)]
 
 
 @BUDGETS.register("global")
@@ -78,9 +89,12 @@ class GlobalBudget(Budget):
             raise TicketsError(f"keep_classifier_dense must be true or false, "
                                f"got {self.options['keep_classifier_dense']!r}")
 
+    def single_threshold(self) -> bool:
+        return not (self.options["keep_classifier_dense"] or self.min_density)
+
     def masks(self, layers, density, scores, residual=True):
         """One threshold over all layers makes the masks directly (what the per-layer counts would select)."""
-        if self.options["keep_classifier_dense"] or self.min_density:
+        if not self.single_threshold():
             return super().masks(layers, density, scores, residual)
         layers = check_layers(layers)
         scores = _check_scores(layers, scores)

@@ -44,6 +44,9 @@ class Criterion(WithOptions, abc.ABC):
     needs_data = False
     random_order = False  # True: its ranking carries no information (inverting it is just another draw)
     rounds = 1
+    # Criteria whose pruned weights score exactly zero may offer `survivor_rounds(model, weights)` (SynFlow's):
+    # iterative pruning then scores and ranks only the weights it kept so far (`tf_tickets.pruning.survivors`).
+    survivor_rounds = None
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -118,7 +121,8 @@ def check_label_range(y: np.ndarray, classes: int) -> None:
 
 
 def apply_masks(weights: List[tf.Variable], masks) -> None:
-    """Writes w*mask into each variable, so that the masked network is the one scored."""
+    """Writes w*mask into each variable, so that the masked network is the one scored. The masks cross into
+    TensorFlow as booleans: a float copy of millions of mask values costs more than the multiplication."""
     if masks is None:
         return
     masks = list(masks)
@@ -128,4 +132,5 @@ def apply_masks(weights: List[tf.Variable], masks) -> None:
         m = np.asarray(m)
         if m.shape != tuple(w.shape):
             raise TicketsError(f"mask of shape {m.shape} does not fit weight {w.name!r} of shape {tuple(w.shape)}")
-        w.assign(w * tf.constant(m, w.dtype))
+        keep = tf.convert_to_tensor(m if m.dtype == bool else m != 0)
+        w.assign(w * tf.cast(keep, w.dtype))

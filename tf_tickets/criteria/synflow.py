@@ -9,19 +9,22 @@ runs on a float64 clone of the model (every layer's dtype float64, kept per mode
 and returns float64 scores; the model given is changed only by the masks written into it.
 
 `rounds` (default 100): the caller prunes iteratively, round k to density**(k/rounds), passing the
-masks back in; masked weights are zero in the clone, so they score 0.
+masks back in; masked weights are zero in the clone, so they score 0. `survivor_rounds` is the same
+iteration for a caller that ranks only the survivors (`tf_tickets.pruning.survivors`).
 """
 import weakref
 
+import numpy as np
 
 from tf_tickets.backend import keras, tf
-from tf_tickets.criteria.base import CRITERIA, Criterion, positive_int
+from tf_tickets.criteria.base import CRITERIA, Criterion, check_weights, positive_int
 from tf_tickets.errors import TicketsError
 from tf_tickets.models.common import in_dtype
 
 
 class _Float64Copy:
-    """A float64 clone of a model and a compiled dR/d(every weight) on the all-ones input."""
+    """A float64 clone of a model and its traced steps (each holding no reference to the model, which keys
+    a weak cache)."""
 
     def __init__(self, model):
         shape = model.input_shape
@@ -32,33 +35,103 @@ class _Float64Copy:
         ours, theirs = model.weights, self.clone.weights
         assert [tuple(v.shape) for v in ours] == [tuple(v.shape) for v in theirs], "clone reordered weights"
         self._ones = tf.ones((1,) + tuple(shape[1:]), tf.float64)
-        self._flows = {}  # positions -> traced function (holding no reference to the model: it keys a weak cache)
+        self._steps = {}  # (what, positions) -> traced function
 
-    def _flow(self, positions):
-        """One traced step: the clone's weights := |the model's| (float64), then |w * dR/dw| at `positions`.
-        All of it runs in TensorFlow, so no weight passes through NumPy between rounds."""
-        clone, ones = self.clone, self._ones
-        scored = [clone.weights[i] for i in positions]
+    def _traced(self, what, positions, make):
+        key = (what, tuple(positions))
+        if key not in self._steps:
+            self._steps[key] = make([self.clone.weights[i] for i in positions])
+        return self._steps[key]
 
-        @tf.function(autograph=False)
-        def flow(weights):
-            for mine, theirs in zip(clone.weights, weights):
-                value = tf.cast(theirs, tf.float64)
-                mine.assign(tf.abs(value) if theirs.dtype.is_floating else value)
-            with tf.GradientTape() as tape:
-                r = tf.reduce_sum(tf.cast(clone(ones, training=False), tf.float64))
-            grads = tape.gradient(r, scored)
-            return [tf.abs(w * (tf.zeros_like(w) if g is None else tf.convert_to_tensor(g)))
-                    for w, g in zip(scored, grads)]
+    def _fill(self, weights):
+        """The clone's weights := |the model's| (float64; integer variables as they are)."""
+        for mine, theirs in zip(self.clone.weights, weights):
+            value = tf.cast(theirs, tf.float64)
+            mine.assign(tf.abs(value) if theirs.dtype.is_floating else value)
 
-        return flow
+    def _gradients(self, scored):
+        """dR/dw of the clone's `scored` weights, zeros where a weight does not reach R."""
+        with tf.GradientTape() as tape:
+            r = tf.reduce_sum(tf.cast(self.clone(self._ones, training=False), tf.float64))
+        return [tf.zeros_like(w) if g is None else tf.convert_to_tensor(g)
+                for w, g in zip(scored, tape.gradient(r, scored))]
 
     def scores(self, model, positions):
-        """|w * dR/dw| of model.weights[i] for i in positions, after the |.| of every float weight."""
-        key = tuple(positions)
-        if key not in self._flows:
-            self._flows[key] = self._flow(positions)
-        return [s.numpy() for s in self._flows[key](model.weights)]
+        """|w * dR/dw| of model.weights[i] for i in positions, after the |.| of every float weight: one
+        traced step, so no weight passes through NumPy between rounds."""
+        def make(scored):
+            @tf.function(autograph=False)
+            def flow(weights):
+                self._fill(weights)
+                return [tf.abs(w * g) for w, g in zip(scored, self._gradients(scored))]
+            return flow
+
+        # np.asarray shares the tensors' memory; .numpy() would copy 160 MB of float64 per round on VGG19.
+        return [np.asarray(s) for s in self._traced("scores", positions, make)(model.weights)]
+
+    def fill(self, model):
+        """The clone's weights := |the model's| (one traced step)."""
+        self._traced("fill", [], lambda _: tf.function(self._fill, autograph=False))(model.weights)
+
+    def gradients(self, positions):
+        """(dR/dw of the clone's weights at `positions`, as it stands, flat; and whether all are finite)."""
+        def make(scored):
+            @tf.function(autograph=False)
+            def step():
+                grads = self._gradients(scored)
+                return grads, tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+            return step
+
+        grads, finite = self._traced("gradients", positions, make)()
+        return [np.asarray(g).ravel() for g in grads], bool(finite)
+
+    def zero(self, positions, pruned):
+        """Sets the clone's weights at `positions` to zero at the flat indices `pruned` (one array each)."""
+        def make(scored):
+            @tf.function(autograph=False, input_signature=[[tf.TensorSpec([None], tf.int64) for _ in scored]])
+            def zero(pruned):
+                for w, flat in zip(scored, pruned):
+                    shape = w.shape.as_list()
+                    strides = np.cumprod([1] + shape[:0:-1])[::-1].tolist()
+                    at = tf.stack([flat // stride % size for stride, size in zip(strides, shape)], axis=1)
+                    w.scatter_nd_update(at, tf.zeros(tf.shape(flat), w.dtype))
+            return zero
+
+        self._traced("zero", positions, make)([tf.convert_to_tensor(p, tf.int64) for p in pruned])
+
+    def magnitudes(self, positions):
+        """The clone's weights at `positions`, flat, as NumPy float64 arrays."""
+        return [self.clone.weights[i].numpy().ravel() for i in positions]
+
+
+class SurvivorRounds:
+    """SynFlow's rounds over the survivors alone. The clone takes |w| once; each round computes dR/dw (the
+    one full pass), scores the survivors only (their |w| kept in NumPy), and `keep` zeroes in the clone
+    just the weights that round pruned."""
+
+    def __init__(self, copy, model, positions):
+        self._copy, self._positions = copy, positions
+        copy.fill(model)
+        self._magnitudes = copy.magnitudes(positions)  # |w| of the survivors
+        self.survivors = [np.arange(m.size) for m in self._magnitudes]  # int64: what take() indexes with
+
+    def scores(self):
+        """(|w * dR/dw| of the survivors, as `Criterion.score` gives them under the matching masks; and
+        whether every other weight is sure to score exactly zero there: False when a gradient is not
+        finite, as 0 * inf is not zero)."""
+        grads, finite = self._copy.gradients(self._positions)
+        scores = []
+        for magnitude, grad, kept in zip(self._magnitudes, grads, self.survivors):
+            score = grad.take(kept) if kept.size < grad.size else grad.copy()
+            np.multiply(score, magnitude, out=score)
+            scores.append(np.abs(score, out=score))
+        return scores, finite
+
+    def keep(self, kept):
+        """Keeps the survivors where `kept` (per weight, booleans over its survivors); the rest become zero."""
+        self._copy.zero(self._positions, [np.compress(~k, index) for index, k in zip(self.survivors, kept)])
+        self.survivors = [np.compress(k, index) for index, k in zip(self.survivors, kept)]
+        self._magnitudes = [np.compress(k, m) for m, k in zip(self._magnitudes, kept)]
 
 
 @CRITERIA.register("synflow")
@@ -71,8 +144,19 @@ class Synflow(Criterion):
         self._copies = weakref.WeakKeyDictionary()  # model -> _Float64Copy, reused across the rounds
 
     def _score(self, model, weights, batch, seed):
+        copy, positions = self._copy(model, weights)
+        return copy.scores(model, positions)
+
+    def survivor_rounds(self, model, weights) -> SurvivorRounds:
+        """The rounds over the survivors of `weights`, all of which survive at first (the model's weights
+        as they are now)."""
+        copy, positions = self._copy(model, check_weights(model, weights))
+        return SurvivorRounds(copy, model, positions)
+
+    def _copy(self, model, weights):
+        """The model's float64 copy (made on first use) and the weights' positions in model.weights."""
         copy = self._copies.get(model)
         if copy is None:
             copy = self._copies[model] = _Float64Copy(model)
         index = {id(v): i for i, v in enumerate(model.weights)}
-        return copy.scores(model, [index[id(w)] for w in weights])
+        return copy, [index[id(w)] for w in weights]

@@ -7,7 +7,7 @@ import numpy as np
 from tf_tickets import budgets, criteria, models
 from tf_tickets.errors import TicketsError
 from tf_tickets import masks as mask_ops
-from tf_tickets.pruning import collapse
+from tf_tickets.pruning import collapse, survivors
 from tf_tickets.pruning.carrier import assign_masks, targets, weight_attr
 from tf_tickets.pruning.weights import restore
 from tf_tickets.pruning.scoring_copies import scoring_copy
@@ -56,9 +56,11 @@ class Pruner:
         weights those masks kept can be kept. The model itself is not changed."""
         setup = self._setup(wrapped, data, batch, weights)
         density = 1.0 - self.sparsity
-        current = None
+        current, done = None, 0
         rounds = self.scorer.rounds
-        for step in range(1, rounds + 1):
+        if within is None and survivors.applies(self):
+            current, done = survivors.rounds(setup, density, rounds)
+        for step in range(done + 1, rounds + 1):
             scores = setup.score(current)
             if within is not None:
                 scores = [np.where(within[k] > 0, s, -np.inf) for k, s in zip(setup.keys, scores)]
@@ -91,7 +93,7 @@ class Pruner:
         if bad:
             collapse.report(f"{self.criterion} gave non-finite scores in {', '.join(bad)}: its masks there are "
                             "arbitrary", self.on_collapse)
-        flat = [t.key for t, s in zip(found, scores) if s.size and not s.any()]
+        flat = [t.key for t, s in zip(found, scores) if not s.any()]  # (an empty array: a layer left without survivors)
         if flat:
             collapse.report(f"{self.criterion} scored every weight zero in {', '.join(flat)}: its masks there "
                             "are arbitrary (ties)", self.on_collapse)

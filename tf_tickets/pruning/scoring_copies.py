@@ -10,9 +10,8 @@ import collections
 import hashlib
 import json
 
-from tf_tickets.backend import tf
-from tf_tickets.pruning.carrier import inner_layer, strip, targets
-from tf_tickets.pruning.wrapping import clone_with_weights
+from tf_tickets.backend import keras, tf
+from tf_tickets.pruning.carrier import apply_masks, inner_layer
 
 KEEP = 4  # architectures kept; the least recently used copy goes first
 _COPIES: "collections.OrderedDict[str, object]" = collections.OrderedDict()
@@ -41,16 +40,19 @@ def scoring_copy(wrapped):
     key = architecture(wrapped)
     copy = _COPIES.get(key)
     if copy is None:
-        copy = clone_with_weights(strip(wrapped)) if targets(wrapped) else clone_with_weights(wrapped)
-        _COPIES[key] = copy
+        apply_masks(wrapped)  # masked weights exactly zero, as stripping the masks leaves them
+        # One clone whose mask-carrying layers are fresh copies of the layers they carry (stripping first,
+        # then cloning, would rebuild the model twice).
+        fresh = lambda layer: type(inner_layer(layer)).from_config(inner_layer(layer).get_config())  # noqa: E731
+        copy = _COPIES[key] = keras.models.clone_model(wrapped, clone_function=fresh)
         while len(_COPIES) > KEEP:
             _COPIES.popitem(last=False)
     else:
         _COPIES.move_to_end(key)
-        sources = {inner_layer(layer).name: inner_layer(layer) for layer in wrapped.layers}
-        for layer in copy.layers:
-            if layer.weights:
-                layer.set_weights(sources[layer.name].get_weights())
+    sources = {inner_layer(layer).name: inner_layer(layer) for layer in wrapped.layers}
+    for layer in copy.layers:
+        if layer.weights:
+            layer.set_weights(sources[layer.name].get_weights())
     return copy
 
 
