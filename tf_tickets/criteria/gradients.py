@@ -60,6 +60,14 @@ def loss_gradients(model, weights, x, y, temperature: float = 1.0) -> List[tf.Te
     return dense(tape.gradient(loss, weights), weights)
 
 
+def times_weights(weights, tensors, absolute: bool = False) -> List[np.ndarray]:
+    """w * t (|w * t| with `absolute`) per weight in float32, computed in TensorFlow on every core and read
+    without a copy: over VGG19's 20 M weights, NumPy's copies and single-threaded passes cost a tenth of a
+    forward+backward pass."""
+    products = [tf.cast(w, tf.float32) * tf.cast(t, tf.float32) for w, t in zip(weights, tensors)]
+    return [np.asarray(tf.abs(p) if absolute else p) for p in products]
+
+
 def values(weights) -> List[np.ndarray]:
     """The weights' current values as float32 arrays (an AutoCastVariable reads as its float32 value)."""
     return [np.asarray(w.numpy(), np.float32) for w in weights]

@@ -15,7 +15,7 @@ import numpy as np
 
 from tf_tickets.backend import keras, tf
 from tf_tickets.criteria.base import CRITERIA, Criterion, real_in
-from tf_tickets.criteria.gradients import TracedOnReuse, cross_entropy, dense, values
+from tf_tickets.criteria.gradients import TracedOnReuse, cross_entropy, dense, times_weights
 from tf_tickets.errors import TicketsError
 from tf_tickets.models import prunable_layers
 
@@ -51,7 +51,7 @@ class Grasp(Criterion):
         half = len(y) // 2
         hg = hessian_gradient_product(model, weights, x[:half], y[:half], x[half:], y[half:],
                                       temperature=self.temperature)
-        return [w * h.numpy() for w, h in zip(values(weights), hg)]
+        return times_weights(weights, hg)
 
 
 @TracedOnReuse

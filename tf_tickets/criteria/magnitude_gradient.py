@@ -7,7 +7,7 @@ SNIP's gradient (same batch, same `iterations`).
 import numpy as np
 
 from tf_tickets.criteria.base import CRITERIA, Criterion, positive_int, real_in
-from tf_tickets.criteria.gradients import values
+from tf_tickets.criteria.gradients import times_weights, values
 from tf_tickets.criteria.snip import accumulated_gradients
 
 
@@ -34,5 +34,5 @@ class MagnitudeGradient(Criterion):
         if lam == 0:
             return magnitude
         grads = accumulated_gradients(model, weights, batch, self.iterations)
-        saliency = _normalised([np.abs(v * g) for v, g in zip(w, grads)])
+        saliency = _normalised(times_weights(weights, grads, absolute=True))
         return [m + lam * s for m, s in zip(magnitude, saliency)]

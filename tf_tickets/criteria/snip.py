@@ -10,7 +10,8 @@ from typing import List
 import numpy as np
 
 from tf_tickets.criteria.base import CRITERIA, Criterion, positive_int
-from tf_tickets.criteria.gradients import loss_gradients, values
+from tf_tickets.backend import tf
+from tf_tickets.criteria.gradients import loss_gradients, times_weights
 from tf_tickets.errors import TicketsError
 
 
@@ -30,14 +31,14 @@ def balanced_chunks(y: np.ndarray, iterations: int) -> List[np.ndarray]:
     return [np.sort(chunk) for chunk in np.array_split(order, iterations)]
 
 
-def accumulated_gradients(model, weights, batch, iterations: int) -> List[np.ndarray]:
+def accumulated_gradients(model, weights, batch, iterations: int) -> List[tf.Tensor]:
     """Sum over the chunks of d(mean cross-entropy of the chunk)/dw."""
     x, y = batch
     total = None
     for idx in balanced_chunks(y, iterations):
         grads = loss_gradients(model, weights, x[idx], y[idx])
         total = grads if total is None else [t + g for t, g in zip(total, grads)]
-    return [g.numpy() for g in total]
+    return total
 
 
 @CRITERIA.register("snip")
@@ -50,5 +51,4 @@ class Snip(Criterion):
         self.iterations = positive_int("iterations", iterations)
 
     def _score(self, model, weights, batch, seed):
-        grads = accumulated_gradients(model, weights, batch, self.iterations)
-        return [np.abs(w * g) for w, g in zip(values(weights), grads)]
+        return times_weights(weights, accumulated_gradients(model, weights, batch, self.iterations), absolute=True)
