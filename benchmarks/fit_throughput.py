@@ -12,8 +12,12 @@ a callback at each batch end; the first steps (tracing, warm-up) are dropped and
 step of the same architecture (SGD with momentum and weight decay, cross-entropy, one fixed batch, its
 own threads: on a CPU both frameworks use every core) and prints PyTorch's images/s over plain Keras'.
 PyTorch is a benchmark-only extra (`pip install -e ".[bench]"`), never a dependency of the package.
+PyTorch runs on the GPU where it sees one. `--mixed_precision` times every column in mixed precision, as
+`tf_tickets.train --mixed_precision` runs: float16 on a GPU (PyTorch: autocast and a gradient scaler),
+bfloat16 on a CPU.
 
     python benchmarks/fit_throughput.py [--models=cifar_resnet_32_32,cifar_vgg_19_bn,mnist_lenet_300_100] [--steps=12]
+        [--mixed_precision]
 """
 import argparse
 import os
@@ -30,7 +34,7 @@ import tf_tickets  # noqa: E402
 from tf_tickets import models  # noqa: E402
 from tf_tickets.backend import keras, tf, tfmot  # noqa: E402
 from tf_tickets.data import ImageData  # noqa: E402
-from tf_tickets.training import loop  # noqa: E402
+from tf_tickets.training import distribution, loop  # noqa: E402
 from tf_tickets.training.config import TrainConfig  # noqa: E402
 from tf_tickets.training.run_dir import RunDir  # noqa: E402
 
@@ -138,9 +142,9 @@ def torch_network(name, shape, classes):
     return None
 
 
-def torch_step_seconds(shape, classes, batch, steps, name, skip):
+def torch_step_seconds(shape, classes, batch, steps, name, skip, mixed=False):
     """Median seconds of a PyTorch training step of the same network (SGD with momentum and weight decay,
-    cross-entropy, one fixed batch), or why there is none."""
+    cross-entropy, one fixed batch; on the GPU where there is one), or why there is none."""
     try:
         import torch
     except ImportError:
@@ -148,17 +152,26 @@ def torch_step_seconds(shape, classes, batch, steps, name, skip):
     net = torch_network(name, shape, classes)
     if net is None:
         return "n/a (no PyTorch port of this network here)"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    half = torch.float16 if device == "cuda" else torch.bfloat16
     torch.manual_seed(0)
+    net = net.to(device)
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
-    x = torch.randn(batch, shape[-1], *shape[:2])
-    y = torch.randint(0, classes, (batch,))
+    scaler = torch.amp.GradScaler(device, enabled=mixed and half == torch.float16)
+    x = torch.randn(batch, shape[-1], *shape[:2], device=device)
+    y = torch.randint(0, classes, (batch,), device=device)
     net.train()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         opt.zero_grad()
-        torch.nn.functional.cross_entropy(net(x), y).backward()
-        opt.step()
+        with torch.autocast(device, dtype=half, enabled=mixed):
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        if device == "cuda":
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return statistics.median(times[skip:])
 
@@ -170,13 +183,16 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=12, help="steps per measurement (the first 3 are dropped)")
     parser.add_argument("--small_steps", type=int, default=384, help="the same for networks without convolutions "
                         "(milliseconds a step, and several steps per call)")
+    parser.add_argument("--mixed_precision", action="store_true",
+                        help="every column in mixed precision: float16 on a GPU, bfloat16 on a CPU")
     args = parser.parse_args(argv)
+    policy = distribution.set_precision(args.mixed_precision)
     tf.get_logger().setLevel("ERROR")  # Keras' notes on retracing its evaluation for each new model
     skip = 3
     if min(args.steps, args.small_steps) <= skip + 1 or args.batch_size < 1:
         parser.error(f"--steps and --small_steps must be > {skip + 1}, --batch_size >= 1")
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
-          f"GPU: {bool(tf.config.list_physical_devices('GPU'))}; batch {args.batch_size}; median step time inside "
+          f"GPU: {bool(tf.config.list_physical_devices('GPU'))}; {policy}; batch {args.batch_size}; median step time inside "
           f"fit over {args.steps} steps ({args.small_steps} for networks without convolutions), first {skip} dropped\n")
     print("| model | plain Keras fit (img/s) | ours, dense / plain | ours, 90% ticket / plain | goal | "
           "PyTorch / plain Keras |")
@@ -191,7 +207,7 @@ def main(argv=None):
             dense = ours(name, data, args.batch_size, steps, False, root).median(skip)
             ticket = ours(name, data, args.batch_size, steps, True, root).median(skip)
             torch_seconds = torch_step_seconds(shape, classes, args.batch_size, min(steps, args.steps * 4), name,
-                                               skip)
+                                               skip, args.mixed_precision)
             torch_text = torch_seconds if isinstance(torch_seconds, str) else f"{plain / torch_seconds:.2f}x"
             print(f"| {name} | {args.batch_size / plain:,.0f} | {plain / dense:.2f} | {plain / ticket:.2f} | "
                   f">= {GOAL} | {torch_text} |", flush=True)
