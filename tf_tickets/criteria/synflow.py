@@ -113,19 +113,20 @@ class SurvivorRounds:
         self._copy, self._positions = copy, positions
         copy.fill(model)
         self._magnitudes = copy.magnitudes(positions)  # |w| of the survivors
+        self._finite = all(np.isfinite(m).all() for m in self._magnitudes)
         self.survivors = [np.arange(m.size) for m in self._magnitudes]  # int64: what take() indexes with
 
     def scores(self):
         """(|w * dR/dw| of the survivors, as `Criterion.score` gives them under the matching masks; and
-        whether every other weight is sure to score exactly zero there: False when a gradient is not
-        finite, as 0 * inf is not zero)."""
+        whether they decide the round: every other weight scores exactly zero and no score is NaN, which
+        holds when every weight and gradient is finite (0 * inf is not zero, inf * 0 is NaN))."""
         grads, finite = self._copy.gradients(self._positions)
         scores = []
         for magnitude, grad, kept in zip(self._magnitudes, grads, self.survivors):
             score = grad.take(kept) if kept.size < grad.size else grad.copy()
             np.multiply(score, magnitude, out=score)
             scores.append(np.abs(score, out=score))
-        return scores, finite
+        return scores, finite and self._finite
 
     def keep(self, kept):
         """Keeps the survivors where `kept` (per weight, booleans over its survivors); the rest become zero."""

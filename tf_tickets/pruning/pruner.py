@@ -87,7 +87,7 @@ class Pruner:
         batch = batch if batch is not None else self.batch(wrapped, data)
         return _Scoring(self, found, scoring, variables, infos, models.is_residual(scoring), batch)
 
-    def _check_scores(self, found, scores) -> None:
+    def check_scores(self, found, scores) -> None:
         """A layer whose scores are all zero (or not finite) ranks nothing: say so by name."""
         bad = [t.key for t, s in zip(found, scores) if not np.all(np.isfinite(s))]
         if bad:
@@ -119,7 +119,7 @@ class _Scoring:
         pruner = self.pruner
         scores = pruner.scorer.score(self.model, self.variables, batch=self.batch, masks=current, seed=pruner.seed)
         scores = [mask_ops.as_scores(s) for s in scores]
-        pruner._check_scores(self.found, scores)
+        pruner.check_scores(self.found, scores)
         return [-s for s in scores] if pruner.invert else scores
 
     def top_k(self, scores, density: float):

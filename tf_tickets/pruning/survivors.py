@@ -30,15 +30,17 @@ def rounds(setup, density: float, count: int) -> Tuple[Optional[List[np.ndarray]
     done = 0
     for step in range(1, count + 1):
         scores, exact = state.scores()
+        if not exact:
+            break  # pruned weights may not score zero, or a score is NaN: rank every weight
         keep = int(total * density ** (step / count))  # never more than survive: the counts only go down
         if keep <= 0:
             kept = [np.zeros(s.size, bool) for s in scores]
         else:
-            at = kth_highest_of(scores, keep) if exact and not any(np.isnan(s).any() for s in scores) else 0
+            at = kth_highest_of(scores, keep)
             if not at > 0:
-                break  # pruned weights would tie at a zero threshold (or NaN is ranked): rank every weight
+                break  # pruned weights would tie at a zero threshold: rank every weight
             kept = kept_from(scores, keep, at)
-        setup.pruner._check_scores(setup.found, scores)
+        setup.pruner.check_scores(setup.found, scores)
         state.keep(kept)
         done = step
     if not done:
