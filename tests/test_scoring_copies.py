@@ -50,3 +50,31 @@ def test_the_scored_model_is_untouched_and_masks_survive_a_prune():
     assert all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))
     m1, m2 = tf_tickets.pruning.current_masks(first), tf_tickets.pruning.current_masks(second)
     assert all(np.array_equal(m1[k], m2[k]) for k in m1)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_every_scoring_sees_the_masked_weights_and_leaves_the_wrapped_model_as_it_is(policy):
+    """After a rewind (the inner layers' weights set, masked ones not zero until the next training step), the
+    first scoring of an architecture and later ones alike score the masked network, and the wrapped model
+    keeps the weights it was given."""
+    from tf_tickets.backend import keras
+    from tf_tickets.pruning import assign_masks, current_masks, targets
+
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        wrapped = wrap(models.build("cifar_resnet_8", (28, 28, 1), 10, seed=4))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    masks = {k: (RNG.random(m.shape) < 0.5).astype(np.float32) for k, m in current_masks(wrapped).items()}
+    assign_masks(wrapped, masks)
+    scoring_copies.clear()
+    for _ in range(2):  # the copy made, then refilled
+        for target in targets(wrapped):  # a rewind: every weight non-zero again
+            target.weight.assign(RNG.normal(size=target.weight.shape).astype(np.float32))
+        before = [w.copy() for w in wrapped.get_weights()]
+        copy = scoring_copies.scoring_copy(wrapped)
+        for target in targets(wrapped):
+            kernel = getattr(copy.get_layer(target.layer.name), target.attr).numpy()
+            mask = masks[target.key]
+            assert np.all(kernel[mask == 0] == 0) and np.all(kernel[mask == 1] != 0), target.key
+        assert all(np.array_equal(a, b) for a, b in zip(before, wrapped.get_weights()))

@@ -11,7 +11,7 @@ import hashlib
 import json
 
 from tf_tickets.backend import keras, tf
-from tf_tickets.pruning.carrier import apply_masks, inner_layer
+from tf_tickets.pruning.carrier import carrier_of, inner_layer
 
 KEEP = 4  # architectures kept; the least recently used copy goes first
 _COPIES: "collections.OrderedDict[str, object]" = collections.OrderedDict()
@@ -35,12 +35,12 @@ def _without_initializers(config):
 
 
 def scoring_copy(wrapped):
-    """A plain model holding `wrapped`'s current weights (masked ones as they are), sharing no variable
-    with it; the same object for every model of one architecture, refilled on each call."""
+    """A plain model holding `wrapped`'s current weights, masked ones zero (as stripping the masks would leave
+    them), sharing no variable with it and leaving it unchanged; the same object for every model of one
+    architecture, refilled on each call."""
     key = architecture(wrapped)
     copy = _COPIES.get(key)
     if copy is None:
-        apply_masks(wrapped)  # masked weights exactly zero, as stripping the masks leaves them
         # One clone whose mask-carrying layers are fresh copies of the layers they carry (stripping first,
         # then cloning, would rebuild the model twice).
         fresh = lambda layer: type(inner_layer(layer)).from_config(inner_layer(layer).get_config())  # noqa: E731
@@ -49,10 +49,14 @@ def scoring_copy(wrapped):
             _COPIES.popitem(last=False)
     else:
         _COPIES.move_to_end(key)
-    sources = {inner_layer(layer).name: inner_layer(layer) for layer in wrapped.layers}
-    for layer in copy.layers:
-        if layer.weights:
-            layer.set_weights(sources[layer.name].get_weights())
+    layers = {layer.name: layer for layer in copy.layers}
+    for layer in wrapped.layers:
+        inner = inner_layer(layer)
+        if inner.weights:
+            carrier = carrier_of(layer)
+            masks = {id(w): m for w, m in carrier.masked_weights(layer)} if carrier else {}
+            layers[inner.name].set_weights([v * masks[id(w)].numpy() if id(w) in masks else v
+                                            for w, v in zip(inner.weights, inner.get_weights())])
     return copy
 
 
