@@ -86,7 +86,8 @@ def kth_highest(values: np.ndarray, k: int):
 
 
 def kth_highest_of(pieces: Sequence[np.ndarray], k: int):
-    """`kth_highest` of the pieces' values together, without first copying them all into one array."""
+    """`kth_highest` of the pieces' values together. Where many values tie at the minimum (pruned zeros),
+    they are left out before the one copy that is partitioned."""
     pieces = [np.ravel(p) for p in pieces]
     if not _many_at_minimum(pieces):
         values = np.concatenate(pieces)  # always a copy: partitioned in place below

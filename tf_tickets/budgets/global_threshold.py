@@ -34,14 +34,9 @@ def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
 def threshold_kept(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
     """Per array, whether each value is among the `keep` highest of all (0 < keep < their number; ties at
     the threshold: flat order)."""
-    return kept_from(scores, keep, threshold(scores, keep))
-
-
-def threshold(scores: Sequence[np.ndarray], keep: int):
-    """The `keep`-th highest of all the scores (0 < keep < their number)."""
     if any(s.dtype.kind == "f" and np.isnan(s).any() for s in scores):
         raise TicketsError("scores contain NaN; cannot rank them")
-    return kth_highest_of(scores, keep)
+    return kept_from(scores, keep, kth_highest_of(scores, keep))
 
 
 def kept_from(scores: Sequence[np.ndarray], keep: int, at) -> List[np.ndarray]:

@@ -93,7 +93,8 @@ class Pruner:
         if bad:
             collapse.report(f"{self.criterion} gave non-finite scores in {', '.join(bad)}: its masks there are "
                             "arbitrary", self.on_collapse)
-        flat = [t.key for t, s in zip(found, scores) if not s.any()]  # (an empty array: a layer left without survivors)
+        # An empty array counts too: a layer with no survivors left (`survivors.rounds`).
+        flat = [t.key for t, s in zip(found, scores) if not s.any()]
         if flat:
             collapse.report(f"{self.criterion} scored every weight zero in {', '.join(flat)}: its masks there "
                             "are arbitrary (ties)", self.on_collapse)
