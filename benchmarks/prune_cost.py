@@ -1,7 +1,7 @@
 """What pruning costs, as ratios measured side by side in one run (absolute times mean little here).
 
-1. A training step of a masked model (TF-MOT wrappers, fixed masks) over the same dense model's step
-   (goal <= 1.03).
+1. A training step of a masked model (TF-MOT wrappers, fixed masks) over the same dense model's step,
+   timed inside `fit` (goal <= 1.03).
 2. `Pruner.masks` end to end (the scoring copy, the class-balanced batch, scores, budget, top-k) for SNIP
    and GraSP over one *compiled* forward+backward pass of the same batch (its tracing not counted; timed
    right before and after each measure):
@@ -30,6 +30,8 @@ from tf_tickets import budgets, models, pruning  # noqa: E402
 from tf_tickets.backend import keras, tf  # noqa: E402
 from tf_tickets.pruning import targets  # noqa: E402
 
+from fit_throughput import StepTimes  # noqa: E402  (a sibling script: one way of timing steps in fit)
+
 
 def median_time(fn, repeats):
     times = []
@@ -40,38 +42,26 @@ def median_time(fn, repeats):
     return statistics.median(times)
 
 
-def interleaved(fns, repeats):
-    """Median seconds of each fn, measured in alternation so that machine noise hits all alike."""
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
-def train_step_ratio(model_name, shape, batch_size, repeats, steps=10):
+def train_step_ratio(model_name, shape, batch_size, repeats, steps=12):
+    """Median seconds per step of the masked model over the dense one's, timed inside `fit` (not
+    `train_on_batch`, which stalls here on about one call in four), the two alternating `repeats` times."""
     rng = np.random.default_rng(0)
-    x = tf.constant(rng.normal(size=(batch_size, *shape)).astype(np.float32))
-    y = tf.constant(rng.integers(0, 10, batch_size))
+    x = rng.normal(size=(4 * batch_size, *shape)).astype(np.float32)
+    y = rng.integers(0, 10, 4 * batch_size)
+    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).cache().repeat()
     dense = models.build(model_name, shape, 10, seed=0)
     masked = tf_tickets.prune(dense, "random", 0.9, budget="smart_ratio")
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     for model in (dense, masked):
         model.compile(keras.optimizers.SGD(0.1, momentum=0.9), loss)
-    step = tfmot.sparsity.keras.UpdatePruningStep()
-    step.set_model(masked)
-    step.on_train_begin()
-    for _ in range(3):
-        dense.train_on_batch(x, y)
-        masked.train_on_batch(x, y)
-
-    def run(model):
-        return lambda: [model.train_on_batch(x, y) for _ in range(steps)]
-
-    t = interleaved({"dense": run(dense), "masked": run(masked)}, repeats)
-    return t["masked"] / t["dense"]
+    extra = {id(dense): [], id(masked): [tfmot.sparsity.keras.UpdatePruningStep()]}
+    times = {id(dense): [], id(masked): []}
+    for _ in range(repeats):
+        for model in (dense, masked):
+            timer = StepTimes()
+            model.fit(batches, steps_per_epoch=steps, epochs=1, callbacks=[timer] + extra[id(model)], verbose=0)
+            times[id(model)].append(timer.median(skip=2))
+    return statistics.median(times[id(masked)]) / statistics.median(times[id(dense)])
 
 
 def compiled_forward_backward(model, x, y):

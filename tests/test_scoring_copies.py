@@ -78,3 +78,37 @@ def test_every_scoring_sees_the_masked_weights_and_leaves_the_wrapped_model_as_i
             mask = masks[target.key]
             assert np.all(kernel[mask == 0] == 0) and np.all(kernel[mask == 1] != 0), target.key
         assert all(np.array_equal(a, b) for a, b in zip(before, wrapped.get_weights()))
+
+
+class Scaled(tf_tickets.backend.keras.layers.Layer):
+    """A user's own layer whose config has an `_initializer` entry that is not an initialiser."""
+
+    def __init__(self, scale_initializer=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale_initializer = float(scale_initializer)
+
+    def call(self, x):
+        return x * self.scale_initializer
+
+    def get_config(self):
+        return {**super().get_config(), "scale_initializer": self.scale_initializer}
+
+
+def test_copies_start_keras_layers_from_zeros_and_leave_a_users_layer_as_configured():
+    """Copies whose weights are all written next skip the initialisers' random draws, for Keras's layers
+    only: a user's layer is rebuilt from its config as it is, and its model prunes."""
+    keras = tf_tickets.backend.keras
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Flatten()(Scaled(3.0)(inputs))
+    net = keras.Model(inputs, keras.layers.Dense(10, kernel_initializer="ones")(keras.layers.Dense(32)(x)))
+    blank = models.common.blank_copy("float64")
+    dense = blank(net.layers[-1])
+    dense.build((None, 32))
+    assert dense.dtype == "float64" and not np.any(dense.get_weights()[0])
+    assert blank(net.layers[1]).scale_initializer == 3.0
+    scoring_copies.clear()
+    expected = net.predict(X[:4], verbose=0)
+    masks = Pruner("snip", 0.5).masks(wrap(net), batch=(X, Y))
+    copy = scoring_copies.scoring_copy(wrap(net))
+    np.testing.assert_allclose(copy.predict(X[:4], verbose=0), expected, rtol=1e-6)
+    assert sum(int(m.sum()) for m in masks.values()) == int(0.5 * (784 * 32 + 32 * 10))

@@ -19,7 +19,7 @@ import numpy as np
 from tf_tickets.backend import keras, tf
 from tf_tickets.criteria.base import CRITERIA, Criterion, check_weights, positive_int
 from tf_tickets.errors import TicketsError
-from tf_tickets.models.common import in_dtype
+from tf_tickets.models.common import blank_copy
 
 
 class _Float64Copy:
@@ -31,7 +31,7 @@ class _Float64Copy:
         if not isinstance(shape, tuple) or any(d is None for d in shape[1:]):
             raise TicketsError(f"synflow needs a model with one input of fixed shape, got {shape}")
         inputs = keras.Input(shape[1:], dtype="float64", name=model.input_names[0])
-        self.clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=in_dtype("float64"))
+        self.clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=blank_copy("float64"))
         ours, theirs = model.weights, self.clone.weights
         assert [tuple(v.shape) for v in ours] == [tuple(v.shape) for v in theirs], "clone reordered weights"
         self._ones = tf.ones((1,) + tuple(shape[1:]), tf.float64)
@@ -97,7 +97,7 @@ class _Float64Copy:
                     w.scatter_nd_update(at, tf.zeros(tf.shape(flat), w.dtype))
             return zero
 
-        self._traced("zero", positions, make)([tf.convert_to_tensor(p, tf.int64) for p in pruned])
+        self._traced("zero", positions, make)([tf.convert_to_tensor(p.astype(np.int64)) for p in pruned])
 
     def magnitudes(self, positions):
         """The clone's weights at `positions`, flat, as NumPy float64 arrays."""
@@ -114,7 +114,9 @@ class SurvivorRounds:
         copy.fill(model)
         self._magnitudes = copy.magnitudes(positions)  # |w| of the survivors
         self._finite = all(np.isfinite(m).all() for m in self._magnitudes)
-        self.survivors = [np.arange(m.size) for m in self._magnitudes]  # int64: what take() indexes with
+        # int32 where it fits: half the memory traffic of int64 in the per-round take() and compress().
+        self.survivors = [np.arange(m.size, dtype=np.int32 if m.size < 2 ** 31 else np.int64)
+                          for m in self._magnitudes]
 
     def scores(self):
         """(|w * dR/dw| of the survivors, as `Criterion.score` gives them under the matching masks; and

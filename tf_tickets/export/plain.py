@@ -9,14 +9,14 @@ from typing import Dict, Iterable
 import numpy as np
 
 from tf_tickets.backend import keras
-from tf_tickets.models.common import in_dtype
+from tf_tickets.models.common import blank_copy
 from tf_tickets.pruning import strip
 
 
 def float32_model(model) -> keras.Model:
     """A float32 copy of `model` with masks applied and wrappers stripped (same weights, same outputs)."""
     stripped = strip(model)
-    copy = keras.models.clone_model(stripped, clone_function=in_dtype("float32"))
+    copy = keras.models.clone_model(stripped, clone_function=blank_copy("float32"))
     copy.set_weights(stripped.get_weights())
     return copy
 

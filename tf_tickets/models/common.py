@@ -1,5 +1,5 @@
 """The model registry and the pieces every family shares: input checks and the classifier head."""
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from tf_tickets.backend import keras
 from tf_tickets.errors import TicketsError
@@ -28,14 +28,18 @@ def classifier(x, num_classes: int, kernel_initializer):
                               dtype="float32", name=CLASSIFIER)(x)
 
 
-def in_dtype(dtype: str):
-    """A `clone_model` clone function that rebuilds each layer from its config with `dtype` (float64 for
-    SynFlow's products, float32 to export a mixed-precision model)."""
+def blank_copy(dtype: Optional[str] = None):
+    """A `clone_model` clone function for a copy whose every weight is written right after: each layer
+    rebuilt from its config (in `dtype` if given: float64 for SynFlow's products, float32 to export a
+    mixed-precision model). Keras's own layers start from zeros instead of their initialisers, which spares
+    the random draws (a third to a half of cloning VGG19); another class's config is left as it is."""
 
     def rebuild(layer):
         config = layer.get_config()
-        if "dtype" in config:
+        if dtype is not None and "dtype" in config:
             config["dtype"] = dtype
+        if type(layer).__module__.startswith(keras.layers.Layer.__module__.split(".")[0] + "."):
+            config.update({k: "zeros" for k, v in config.items() if k.endswith("_initializer") and v is not None})
         return layer.__class__.from_config(config)
 
     return rebuild

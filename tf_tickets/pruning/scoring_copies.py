@@ -11,6 +11,7 @@ import hashlib
 import json
 
 from tf_tickets.backend import keras, tf
+from tf_tickets.models.common import blank_copy
 from tf_tickets.pruning.carrier import carrier_of, inner_layer
 
 KEEP = 4  # architectures kept; the least recently used copy goes first
@@ -42,9 +43,9 @@ def scoring_copy(wrapped):
     copy = _COPIES.get(key)
     if copy is None:
         # One clone whose mask-carrying layers are fresh copies of the layers they carry (stripping first,
-        # then cloning, would rebuild the model twice).
-        fresh = lambda layer: type(inner_layer(layer)).from_config(inner_layer(layer).get_config())  # noqa: E731
-        copy = _COPIES[key] = keras.models.clone_model(wrapped, clone_function=fresh)
+        # then cloning, would rebuild the model twice); every weight is filled below.
+        blank = blank_copy()
+        copy = _COPIES[key] = keras.models.clone_model(wrapped, clone_function=lambda l: blank(inner_layer(l)))
         while len(_COPIES) > KEEP:
             _COPIES.popitem(last=False)
     else:
