@@ -106,6 +106,8 @@ def test_copies_start_keras_layers_from_zeros_and_leave_a_users_layer_as_configu
     dense.build((None, 32))
     assert dense.dtype == "float64" and not np.any(dense.get_weights()[0])
     assert blank(net.layers[1]).scale_initializer == 3.0
+    fourier = keras.layers.experimental.RandomFourierFeatures(8, kernel_initializer="laplacian")
+    assert blank(fourier).kernel_initializer == "laplacian"  # a Keras layer that refuses "zeros" there
     scoring_copies.clear()
     expected = net.predict(X[:4], verbose=0)
     masks = Pruner("snip", 0.5).masks(wrap(net), batch=(X, Y))

@@ -91,6 +91,8 @@ class _Float64Copy:
             @tf.function(autograph=False, input_signature=[[tf.TensorSpec([None], tf.int64) for _ in scored]])
             def zero(pruned):
                 for w, flat in zip(scored, pruned):
+                    # Flat to n-d indices by hand: tf.unravel_index refuses an empty list (a layer that
+                    # loses nothing in a round).
                     shape = w.shape.as_list()
                     strides = np.cumprod([1] + shape[:0:-1])[::-1].tolist()
                     at = tf.stack([flat // stride % size for stride, size in zip(strides, shape)], axis=1)

@@ -28,18 +28,27 @@ def classifier(x, num_classes: int, kernel_initializer):
                               dtype="float32", name=CLASSIFIER)(x)
 
 
+_KERAS_PACKAGE = keras.layers.Layer.__module__.split(".")[0] + "."  # "tf_keras."
+
+
 def blank_copy(dtype: Optional[str] = None):
     """A `clone_model` clone function for a copy whose every weight is written right after: each layer
     rebuilt from its config (in `dtype` if given: float64 for SynFlow's products, float32 to export a
     mixed-precision model). Keras's own layers start from zeros instead of their initialisers, which spares
-    the random draws (a third to a half of cloning VGG19); another class's config is left as it is."""
+    the random draws (about half of cloning VGG19); a layer of another package, or one that refuses zeros,
+    is rebuilt from its config as it is."""
 
     def rebuild(layer):
         config = layer.get_config()
         if dtype is not None and "dtype" in config:
             config["dtype"] = dtype
-        if type(layer).__module__.startswith(keras.layers.Layer.__module__.split(".")[0] + "."):
-            config.update({k: "zeros" for k, v in config.items() if k.endswith("_initializer") and v is not None})
+        zeros = {k: "zeros" for k, v in config.items() if k.endswith("_initializer") and v is not None}
+        if zeros and type(layer).__module__.startswith(_KERAS_PACKAGE):
+            try:
+                return layer.__class__.from_config({**config, **zeros})
+            except (ValueError, TypeError):  # an "initializer" that means something else (a kernel type, say)
+                pass
         return layer.__class__.from_config(config)
 
     return rebuild
+

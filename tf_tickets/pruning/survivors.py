@@ -40,7 +40,7 @@ def rounds(setup, density: float, count: int) -> Tuple[Optional[List[np.ndarray]
             if not at > 0:
                 break  # pruned weights would tie at a zero threshold: rank every weight
             kept = kept_from(scores, keep, at)
-        setup.pruner.check_scores(setup.found, scores)
+        setup.pruner.check_scores(setup.found, scores, finite=True)  # exact: every score is finite
         state.keep(kept)
         done = step
     if not done:
