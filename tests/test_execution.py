@@ -25,16 +25,19 @@ class UsersOwn(keras.callbacks.Callback):
 
 def test_the_most_steps_per_call_that_keep_callbacks_exact():
     model = wrap(models.build("mnist_lenet_40_20", (28, 28, 1), 10))
-    assert steps_per_execution([StopAtStep(200)], model, 100, 0, 32) == 25  # the largest divisor of 100 <= 32
+    assert steps_per_execution([StopAtStep(200)], model, 100, 0, 32) == 32  # at an epoch's end: the limit
+    assert steps_per_execution([StopAtStep(194)], model, 97, 0, 32) == 32  # an epoch of a prime length too
+    assert steps_per_execution([StopAtStep(200)], model, 20, 0, 32) == 20  # no more than an epoch
     assert steps_per_execution([StopAtStep(250)], model, 100, 0, 32) == 25  # 250: mid-epoch, 50 in
-    assert steps_per_execution([StopAtStep(230)], model, 100, 0, 32) == 10
+    assert steps_per_execution([StopAtStep(230)], model, 100, 0, 32) == 30  # 30 in: need not divide 100
+    assert steps_per_execution([StopAtStep(230), PruneAtStep(118, None)], model, 100, 0, 32) == 6
     assert steps_per_execution([StopAtStep(200), PruneAtStep(37, None)], model, 100, 0, 32) == 1
-    assert steps_per_execution([StopAtStep(540)], model, 100, 40, 32) == 25  # epochs start at 40 + 100 k
+    assert steps_per_execution([StopAtStep(550)], model, 100, 40, 32) == 10  # epochs start at 40 + 100 k
     assert steps_per_execution([StopAtStep(200)], model, 100, 0, 1) == 1
     assert steps_per_execution([UsersOwn()], model, 100, 0, 32) == 1  # a callback that does not say: every step
     assert steps_per_execution([ShortRestriction()], model, 100, 0, 32) == 1
     fixed = tfmot.sparsity.keras.UpdatePruningStep()
-    assert steps_per_execution([fixed], model, 100, 0, 32) == 25  # masks held fixed: the step count is moot
+    assert steps_per_execution([fixed], model, 100, 0, 32) == 32  # masks held fixed: the step count is moot
     gradual = wrap(models.build("mnist_lenet_40_20", (28, 28, 1), 10),
                    schedule_for=lambda layer: tfmot.sparsity.keras.PolynomialDecay(0.0, 0.5, 0, 100, frequency=10))
     assert steps_per_execution([fixed], gradual, 100, 0, 32) == 1
@@ -44,16 +47,18 @@ def test_the_most_steps_per_call_that_keep_callbacks_exact():
 
 def test_a_run_with_several_steps_per_call_is_the_same_run(tmp_path):
     fmnist = corrupt.subsample(data.load("embedded"), 0.2, seed=0)  # 1,200 images: 20 steps of 60 an epoch
-    train = TrainConfig(training_steps="70it", batch_size=60, lr=0.05, lr_schedule="step", milestones=("40it",),
+    # The steps acted at (capture 12, prune 46, stop 78) are 12, 6 and 18 into their epochs: 6 steps per
+    # call, so each epoch of 20 ends with a call of 2, cut short by Keras.
+    train = TrainConfig(training_steps="78it", batch_size=60, lr=0.05, lr_schedule="step", milestones=("40it",),
                         validate_every_epoch=False, steps_per_execution=1)
     spec = RunSpec("mnist_lenet_300_100", "embedded", train, PruningConfig("magnitude", sparsity=0.8),
-                   masks=FromCriterion(at="40it"), outputs=Outputs(capture_at="10it", save_weights=True))
+                   masks=FromCriterion(at="46it"), outputs=Outputs(capture_at="12it", save_weights=True))
     results = {}
     for per_call in (1, 0):  # one step per call, then automatic
         run = dataclasses.replace(spec, train=dataclasses.replace(train, steps_per_execution=per_call))
         results[per_call] = runner.execute(run, fmnist, RunDir(str(tmp_path / f"per_call{per_call}")))
-    assert results[1]["steps_per_execution"] == 1 and results[0]["steps_per_execution"] == 10
-    assert results[0]["steps"] == results[1]["steps"] == 70
+    assert results[1]["steps_per_execution"] == 1 and results[0]["steps_per_execution"] == 6
+    assert results[0]["steps"] == results[1]["steps"] == 78
     one, auto = tmp_path / "per_call1", tmp_path / "per_call0"
     got, expected = masks.load(str(auto / "masks.npz")), masks.load(str(one / "masks.npz"))
     assert all(np.array_equal(got[k], expected[k]) for k in got)  # pruned at the same step, same weights

@@ -7,8 +7,8 @@ the number is chosen to keep every callback exact: each of ours says at which op
 TF-MOT's `UpdatePruningStep` needs every step unless every mask is held fixed.
 
 "auto" runs several steps per call only for networks without convolutions: measured on a 2-core CPU
-(`benchmarks/small_network_epoch.py`), an epoch of LeNet-300-100 takes 0.61x the time, while one of
-ResNet20 takes 1.25x (the convolutions run slower inside the loop that Keras builds around the steps).
+(`benchmarks/small_network_epoch.py`), an epoch of LeNet-300-100 takes about 0.6x the time, while one of
+ResNet20 took 1.25x on one machine and 0.83-1.05x on another (its convolutions are the time).
 """
 import math
 from typing import Iterable
@@ -43,17 +43,20 @@ def auto_limit(model) -> int:
 
 
 def steps_per_execution(callbacks: Iterable, model, steps_per_epoch: int, initial_step: int, limit: int) -> int:
-    """The most steps per call, up to `limit`, at which every callback still sees the steps it acts at:
-    calls end every n steps from each epoch's first step (epochs start at `initial_step` + k
-    `steps_per_epoch`, and Keras ends the last call of an epoch at its end)."""
+    """The most steps per call, up to `limit`, at which every callback still sees the steps it acts at.
+
+    Calls end every n steps from each epoch's first step (epochs start at `initial_step` + k
+    `steps_per_epoch`), and Keras ends the last call of an epoch at the epoch's end, however many steps
+    that call has left. So n need not divide the epoch: it must divide each step's offset into its epoch.
+    """
     callbacks = list(callbacks)
     if limit <= 1 or any(needs_every_step(c, model) for c in callbacks):
         return 1
-    offsets = [steps_per_epoch]
+    common = 0  # gcd of the offsets; 0 while every step acted at ends an epoch
     for callback in callbacks:
         for step in getattr(callback, "steps_that_matter", lambda: ())() or ():
-            offsets.append((int(step) - initial_step) % steps_per_epoch)
-    common = 0
-    for offset in offsets:
-        common = math.gcd(common, offset)
-    return max(d for d in range(1, min(limit, common) + 1) if common % d == 0)
+            common = math.gcd(common, (int(step) - initial_step) % steps_per_epoch)
+    cap = max(1, min(limit, steps_per_epoch))
+    if common == 0:
+        return cap
+    return max(d for d in range(1, min(cap, common) + 1) if common % d == 0)
