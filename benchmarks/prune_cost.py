@@ -9,7 +9,7 @@
    traces) and from the third on (traced, the steady state of a grid; the median of --repeats); goals
    <= 1.5 (SNIP), <= 3.5 (GraSP).
 3. SynFlow's 100 rounds end to end over the same forward+backward (goal <= 25 on cifar_vgg_19_bn), the
-   first of the architecture (its two clones and tracing counted) and a second one, each the median of
+   first of the architecture (its float64 scoring copy and tracing counted) and a second one, each the median of
    --repeats (scoring copies cleared before each first).
 4. Smart-ratio layer budgets for cifar_vgg_19_bn, in seconds (goal < 1 s).
 

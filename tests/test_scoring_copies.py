@@ -114,3 +114,21 @@ def test_copies_start_keras_layers_from_zeros_and_leave_a_users_layer_as_configu
     copy = scoring_copies.scoring_copy(wrap(net))
     np.testing.assert_allclose(copy.predict(X[:4], verbose=0), expected, rtol=1e-6)
     assert sum(int(m.sum()) for m in masks.values()) == int(0.5 * (784 * 32 + 32 * 10))
+
+
+def test_synflow_scores_a_float64_scoring_copy_in_place_as_it_would_a_float64_clone():
+    """`Pruner` makes SynFlow's scoring copy in float64 (one clone, not a float32 copy and then a float64
+    clone of it); its scores are those of the float64 clone a float32 model gets."""
+    wrapped = wrap(models.build("cifar_resnet_8", (28, 28, 1), 10, seed=3))
+    copy = scoring_copies.scoring_copy(wrapped, "float64")
+    assert copy.input.dtype == "float64" and {w.dtype.name for w in copy.weights} == {"float64"}
+    assert scoring_copies.scoring_copy(wrapped) is not copy  # a float32 copy is another architecture's
+    plain = tf_tickets.strip(wrapped)
+    criterion, other = criteria.make("synflow"), criteria.make("synflow")
+    in_place = criterion.score(copy, [layer.kernel for layer in models.prunable_layers(copy)])
+    cloned = other.score(plain, [layer.kernel for layer in models.prunable_layers(plain)])
+    assert criterion._copies[copy].clone is copy and other._copies[plain].clone is not plain
+    assert all(np.array_equal(a, b) for a, b in zip(in_place, cloned))
+    scoring_copies.clear()
+    Pruner("synflow", 0.5, criterion_options={"rounds": 2}).masks(wrapped)
+    assert [key.endswith("|float64") for key in scoring_copies._COPIES] == [True]  # its one copy: float64

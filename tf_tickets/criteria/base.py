@@ -47,6 +47,7 @@ class Criterion(WithOptions, abc.ABC):
     # Criteria whose pruned weights score exactly zero may offer `survivor_rounds(model, weights)` (SynFlow's):
     # iterative pruning then scores and ranks only the weights it kept so far (`tf_tickets.pruning.survivors`).
     survivor_rounds = None
+    copy_dtype = None  # the dtype of the scoring copy it wants (None: the model's)
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -5,8 +5,9 @@ replaced by its absolute value: kernels, biases, BatchNorm's gamma and beta and 
 The reference scores in eval mode, so BatchNorm runs in inference mode (`training=False`, on the
 |moving statistics|). Input: ones of the model's input shape, batch 1; R = sum of the outputs; score
 |w * dR/dw|. Products of |w| grow geometrically with depth and overflow float32 in deep nets, so this
-runs on a float64 clone of the model (every layer's dtype float64, kept per model across the rounds)
-and returns float64 scores; the model given is changed only by the masks written into it.
+runs in float64 and returns float64 scores: on the model itself when it is float64 already (the scoring
+copy `Pruner` makes for it, `copy_dtype`), else on a float64 clone kept per model across the rounds;
+a model of another dtype is changed only by the masks written into it.
 
 `rounds` (default 100): the caller prunes iteratively, round k to density**(k/rounds), passing the
 masks back in; masked weights are zero in the clone, so they score 0. `survivor_rounds` is the same
@@ -22,20 +23,32 @@ from tf_tickets.errors import TicketsError
 from tf_tickets.models.common import blank_copy
 
 
+def _in_float64(model) -> bool:
+    return model.input.dtype == tf.float64 and all(w.dtype == tf.float64 or not w.dtype.is_floating
+                                                   for w in model.weights)
+
+
 class _Float64Copy:
-    """A float64 clone of a model and its traced steps (each holding no reference to the model, which keys
-    a weak cache)."""
+    """A float64 model to score (the model itself when it is float64 throughout, else a clone) and its
+    traced steps (each holding no reference to the model, which keys a weak cache)."""
 
     def __init__(self, model):
         shape = model.input_shape
         if not isinstance(shape, tuple) or any(d is None for d in shape[1:]):
             raise TicketsError(f"synflow needs a model with one input of fixed shape, got {shape}")
-        inputs = keras.Input(shape[1:], dtype="float64", name=model.input_names[0])
-        self.clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=blank_copy("float64"))
+        if _in_float64(model):
+            self._clone, self._model = None, weakref.ref(model)  # weak: the model keys the cache holding this
+        else:
+            inputs = keras.Input(shape[1:], dtype="float64", name=model.input_names[0])
+            self._clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=blank_copy("float64"))
         ours, theirs = model.weights, self.clone.weights
         assert [tuple(v.shape) for v in ours] == [tuple(v.shape) for v in theirs], "clone reordered weights"
         self._ones = tf.ones((1,) + tuple(shape[1:]), tf.float64)
         self._steps = {}  # (what, positions) -> traced function
+
+    @property
+    def clone(self):
+        return self._clone if self._clone is not None else self._model()
 
     def _traced(self, what, positions, make):
         key = (what, tuple(positions))
@@ -70,8 +83,9 @@ class _Float64Copy:
         return [np.asarray(s) for s in self._traced("scores", positions, make)(model.weights)]
 
     def fill(self, model):
-        """The clone's weights := |the model's| (one traced step)."""
-        self._traced("fill", [], lambda _: tf.function(self._fill, autograph=False))(model.weights)
+        """The clone's weights := |the model's|, eagerly: a few ops a weight, once per scoring, cost less
+        than tracing them."""
+        self._fill(model.weights)
 
     def gradients(self, positions):
         """(dR/dw of the clone's weights at `positions`, as it stands, flat; and whether all are finite)."""
@@ -143,6 +157,7 @@ class SurvivorRounds:
 class Synflow(Criterion):
     name = "synflow"
     defaults = {"rounds": 100}
+    copy_dtype = "float64"
 
     def _configure(self, rounds):
         self.rounds = positive_int("rounds", rounds)

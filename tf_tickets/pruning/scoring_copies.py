@@ -10,7 +10,10 @@ import collections
 import hashlib
 import json
 
+from typing import Optional
+
 from tf_tickets.backend import keras, tf
+from tf_tickets.errors import TicketsError
 from tf_tickets.models.common import blank_copy
 from tf_tickets.pruning.carrier import carrier_of, inner_layer
 
@@ -35,17 +38,19 @@ def _without_initializers(config):
     return config
 
 
-def scoring_copy(wrapped):
+def scoring_copy(wrapped, dtype: Optional[str] = None):
     """A plain model holding `wrapped`'s current weights, masked ones zero (as stripping the masks would leave
     them), sharing no variable with it and leaving it unchanged; the same object for every model of one
-    architecture, refilled on each call."""
-    key = architecture(wrapped)
+    architecture, refilled on each call. `dtype`: every layer and the input in that dtype (SynFlow scores
+    in float64), instead of cloning twice."""
+    key = f"{architecture(wrapped)}|{dtype}"
     copy = _COPIES.get(key)
     if copy is None:
         # One clone whose mask-carrying layers are fresh copies of the layers they carry (stripping first,
         # then cloning, would rebuild the model twice); every weight is filled below.
-        blank = blank_copy()
-        copy = _COPIES[key] = keras.models.clone_model(wrapped, clone_function=lambda l: blank(inner_layer(l)))
+        blank = blank_copy(dtype)
+        copy = _COPIES[key] = keras.models.clone_model(wrapped, input_tensors=_input_in(wrapped, dtype),
+                                                       clone_function=lambda l: blank(inner_layer(l)))
         while len(_COPIES) > KEEP:
             _COPIES.popitem(last=False)
     else:
@@ -59,6 +64,15 @@ def scoring_copy(wrapped):
             layers[inner.name].set_weights([v * masks[id(w)].numpy() if id(w) in masks else v
                                             for w, v in zip(inner.weights, inner.get_weights())])
     return copy
+
+
+def _input_in(model, dtype):
+    """The copy's input in `dtype` (None: as the model's)."""
+    if dtype is None:
+        return None
+    if not isinstance(model.input_shape, tuple):
+        raise TicketsError(f"a {dtype} scoring copy needs a model with one input, got {model.input_shape}")
+    return keras.Input(model.input_shape[1:], dtype=dtype, name=model.input_names[0])
 
 
 def clear() -> None:
