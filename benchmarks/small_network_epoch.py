@@ -8,11 +8,18 @@ share of each step. Two figures each: the wall time of a whole run of `tf_ticket
 the epoch's start to its end, as a callback sees them); the runs alternate, and the ratios of medians are
 printed next to their goal (<= 0.6).
 
+With --then=REV it times instead the loop of an earlier commit (a temporary git worktree; for example the
+main the issue was filed against) and this checkout's, each with its default settings, one process a run,
+alternating: what a user of that commit gains, and whether the test accuracy stayed the same.
+
     python benchmarks/small_network_epoch.py [--data_dir=../shared/data/fashion-mnist] [--repeats=2]
+                                             [--then=REV]
 """
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,12 +61,58 @@ def epoch_seconds(name, dataset, per_call, root):
     return time.perf_counter() - start, epoch.seconds, results["steps_per_execution"]
 
 
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def last_line(text):
+    return (text.strip().splitlines() or ["(no message)"])[-1]
+
+
+def one_epoch(tree, name, data_dir):
+    """{run, epoch, test_accuracy} of one run of `name` through `tree`'s loop, in a process of its own."""
+    script = os.path.join(CHECKOUT, "benchmarks", "one_epoch.py")
+    done = subprocess.run([sys.executable, script, tree, name, os.path.abspath(data_dir)], capture_output=True,
+                          text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if done.returncode:
+        sys.exit(f"small_network_epoch: a run of {name} in {tree} failed: {last_line(done.stderr)}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def then_and_now(rev, data_dir, repeats):
+    with tempfile.TemporaryDirectory() as root:
+        then = os.path.join(root, "then")
+        made = subprocess.run(["git", "-C", CHECKOUT, "worktree", "add", "--detach", "--quiet", then, rev],
+                              capture_output=True, text=True)
+        if made.returncode:
+            sys.exit(f"small_network_epoch: cannot check out {rev!r}: {last_line(made.stderr)}")
+        try:
+            print(f"one epoch of full Fashion-MNIST, batch 64, each tree's default settings, {os.cpu_count()} CPU "
+                  f"cores; then: {rev}, now: this checkout")
+            print("| network | measure | then (s) | now (s) | ratio | test accuracy then / now | goal |")
+            print("|---|---|---:|---:|---:|---|---|")
+            for name in NETWORKS:
+                runs = {"then": [], "now": []}
+                for _ in range(repeats):
+                    for label, tree in (("then", then), ("now", CHECKOUT)):
+                        runs[label].append(one_epoch(tree, name, data_dir))
+                accuracy = " / ".join(f"{runs[label][0]['test_accuracy']:.4f}" for label in ("then", "now"))
+                for measure in ("run", "epoch"):
+                    old, new = (statistics.median(r[measure] for r in runs[label]) for label in ("then", "now"))
+                    print(f"| {name} | {'whole run' if measure == 'run' else 'epoch'} | {old:.1f} | {new:.1f} | "
+                          f"{new / old:.2f} | {accuracy} | <= 0.6 |", flush=True)
+        finally:
+            subprocess.run(["git", "-C", CHECKOUT, "worktree", "remove", "--force", then], capture_output=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
                                                            "fashion-mnist"))
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--then", help="an earlier commit whose loop to time beside this checkout's")
     args = parser.parse_args(argv)
+    if args.then:
+        return then_and_now(args.then, args.data_dir, args.repeats)
     dataset = data.load("fashion_mnist", args.data_dir)
     print(f"full Fashion-MNIST ({len(dataset.x_train)} training images), batch 64, {os.cpu_count()} CPU cores")
     print("| network | measure | one step per call (s) | several (s) | steps per call | ratio | goal |")

@@ -7,7 +7,7 @@ the number is chosen to keep every callback exact: each of ours says at which op
 TF-MOT's `UpdatePruningStep` needs every step unless every mask is held fixed.
 
 "auto" runs several steps per call only for networks without convolutions: measured on a 2-core CPU
-(`benchmarks/small_network_epoch.py`), an epoch of LeNet-300-100 takes about 0.6x the time, while one of
+(`benchmarks/small_network_epoch.py`), an epoch of LeNet-300-100 takes 0.6-0.7x the time, while one of
 ResNet20 took 1.25x on one machine and 0.83-1.05x on another (its convolutions are the time).
 """
 import math

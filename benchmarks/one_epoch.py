@@ -1,0 +1,47 @@
+"""One epoch of a network on full Fashion-MNIST through `tf_tickets.training.loop.train` of a given source
+tree, with that tree's default settings; prints one JSON line (seconds of the whole run and of the epoch,
+test accuracy). `small_network_epoch.py --then=REV` runs it for an earlier commit and for this checkout.
+
+Only what every version of the loop has is used (`loop.train`, `TrainConfig`'s first fields), so that
+an old tree runs it as it is.
+
+    python benchmarks/one_epoch.py TREE NETWORK DATA_DIR
+"""
+import json
+import os
+import sys
+import tempfile
+import time
+
+
+def main(tree, network, data_dir):
+    sys.path.insert(0, os.path.abspath(tree))
+    from tf_tickets import data, models
+    from tf_tickets.backend import keras
+    from tf_tickets.training import loop
+    from tf_tickets.training.config import TrainConfig
+    from tf_tickets.training.run_dir import RunDir
+
+    class EpochTime(keras.callbacks.Callback):  # no batch hooks: it leaves the steps per call free
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds = time.perf_counter() - self.start
+
+    dataset = data.load("fashion_mnist", data_dir)
+    config = TrainConfig(training_steps="1ep", batch_size=64, lr=0.05, lr_schedule="constant", milestones=(),
+                         validate_every_epoch=False)
+    model = models.build(network, dataset.input_shape, dataset.num_classes, seed=0)
+    with tempfile.TemporaryDirectory() as root:
+        run_dir = RunDir(os.path.join(root, "run"))
+        run_dir.claim({"benchmark": network})
+        epoch = EpochTime()
+        start = time.perf_counter()
+        _, results = loop.train(model, dataset, config, run_dir, callbacks=[epoch], verbose=0)
+        run = time.perf_counter() - start
+    print(json.dumps({"run": run, "epoch": epoch.seconds, "test_accuracy": results["test_accuracy"]}), flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
