@@ -13,7 +13,7 @@ main the issue was filed against) and this checkout's, each with its default set
 alternating: what a user of that commit gains, and whether the test accuracy stayed the same.
 
     python benchmarks/small_network_epoch.py [--data_dir=../shared/data/fashion-mnist] [--repeats=2]
-                                             [--then=REV]
+                                             [--then=REV] [--networks=mnist_lenet_300_100,...]
 """
 import argparse
 import json
@@ -78,7 +78,7 @@ def one_epoch(tree, name, data_dir):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def then_and_now(rev, data_dir, repeats):
+def then_and_now(rev, data_dir, repeats, networks):
     with tempfile.TemporaryDirectory() as root:
         then = os.path.join(root, "then")
         made = subprocess.run(["git", "-C", CHECKOUT, "worktree", "add", "--detach", "--quiet", then, rev],
@@ -90,7 +90,7 @@ def then_and_now(rev, data_dir, repeats):
                   f"cores; then: {rev}, now: this checkout")
             print("| network | measure | then (s) | now (s) | ratio | test accuracy then / now | goal |")
             print("|---|---|---:|---:|---:|---|---|")
-            for name in NETWORKS:
+            for name in networks:
                 runs = {"then": [], "now": []}
                 for _ in range(repeats):
                     for label, tree in (("then", then), ("now", CHECKOUT)):
@@ -110,15 +110,20 @@ def main(argv=None):
                                                            "fashion-mnist"))
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--then", help="an earlier commit whose loop to time beside this checkout's")
+    parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated; default: %(default)s")
     args = parser.parse_args(argv)
+    networks = [name for name in args.networks.split(",") if name]
+    unknown = sorted(set(networks) - set(NETWORKS))
+    if unknown or not networks:
+        parser.error(f"--networks: choose from {', '.join(NETWORKS)}")
     if args.then:
-        return then_and_now(args.then, args.data_dir, args.repeats)
+        return then_and_now(args.then, args.data_dir, args.repeats, networks)
     dataset = data.load("fashion_mnist", args.data_dir)
     print(f"full Fashion-MNIST ({len(dataset.x_train)} training images), batch 64, {os.cpu_count()} CPU cores")
     print("| network | measure | one step per call (s) | several (s) | steps per call | ratio | goal |")
     print("|---|---|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as root:
-        for name in NETWORKS:
+        for name in networks:
             runs, epochs = {1: [], 32: []}, {1: [], 32: []}
             chosen = None
             for _ in range(args.repeats):

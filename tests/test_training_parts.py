@@ -10,7 +10,8 @@ from tf_tickets.errors import TicketsError
 from tf_tickets.training.config import TrainConfig
 from tf_tickets.durations import Duration
 from tf_tickets.training.lr_schedules import make_schedule
-from tf_tickets.training.optimizers import make_optimizer
+from tf_tickets import models
+from tf_tickets.training.optimizers import CoupledL2SGD, make_optimizer
 from tf_tickets.training.run_dir import RunDir
 
 
@@ -62,6 +63,36 @@ def test_coupled_l2_sgd_is_the_reference_update():
         v = mu * v + (g + wd * w)
         w = w - lr * v
     np.testing.assert_allclose(var.numpy(), w, rtol=1e-6)
+
+
+class KerasMomentumStep(CoupledL2SGD):
+    """The same optimizer with Keras' own momentum step (several ops a variable) instead of the fused kernel."""
+
+    def _apply(self, gradient, variable):
+        return keras.optimizers.SGD.update_step(self, gradient, variable)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+def test_fused_momentum_step_trains_exactly_as_keras_own(policy):
+    """A small network's step is mostly per-op overhead, so SGD's momentum step runs as one fused kernel a
+    variable; the weights after training inside fit (Conv, BatchNorm, Dense) must be Keras' to the bit."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 8, 8, 3)).astype(np.float32), np.arange(64) % 10
+    weights = {}
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        for optimizer in (CoupledL2SGD, KerasMomentumStep):
+            model = models.build("cifar_resnet_8_4", (8, 8, 3), 10, seed=1)
+            model.compile(optimizer(0.1, momentum=0.9, l2=1e-3),
+                          keras.losses.SparseCategoricalCrossentropy(from_logits=True), steps_per_execution=4)
+            model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+            weights[optimizer] = model.get_weights()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    fused, own = weights[CoupledL2SGD], weights[KerasMomentumStep]
+    assert all(np.array_equal(a, b) for a, b in zip(fused, own))
+    assert not np.array_equal(fused[0], models.build("cifar_resnet_8_4", (8, 8, 3), 10, seed=1).get_weights()[0])
 
 
 def test_bad_training_settings_are_one_line_errors():
