@@ -9,7 +9,6 @@ weights from the model being scored: a grid's runs of one network clone once and
 import collections
 import hashlib
 import json
-
 from typing import Optional
 
 from tf_tickets.backend import keras, tf
