@@ -40,8 +40,8 @@ class CoupledL2SGD(_CoupledL2, keras.optimizers.SGD):
         small network's step is mostly per-op overhead (LeNet-300-100 on a fixed batch, 2-core CPU: 0.75x the
         time a step)."""
         if self.nesterov or not self.momentum or not isinstance(gradient, tf.Tensor) or \
-                not hasattr(variable, "handle"):
-            return super()._apply(gradient, variable)
+                not hasattr(variable, "handle") or variable.dtype not in (tf.float32, tf.float64):
+            return super()._apply(gradient, variable)  # half-precision variables: Keras' rounding op by op
         momentum = self.momentums[self._index_dict[self._var_key(variable)]]
         tf.raw_ops.ResourceApplyKerasMomentum(
             var=variable.handle, accum=momentum.handle, lr=tf.cast(self.learning_rate, variable.dtype),
