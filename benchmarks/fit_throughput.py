@@ -193,8 +193,7 @@ def main(argv=None):
         parser.error(f"--steps and --small_steps must be > {skip + 1}, --batch_size >= 1")
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
           f"GPU: {bool(tf.config.list_physical_devices('GPU'))}; {policy}; batch {args.batch_size}; "
-          f"median step time inside "
-          f"fit over {args.steps} steps ({args.small_steps} for networks without convolutions), first {skip} dropped\n")
+          f"median step time inside fit over {args.steps} steps ({args.small_steps} for networks without convolutions), first {skip} dropped\n")
     print("| model | plain Keras fit (img/s) | ours, dense / plain | ours, 90% ticket / plain | goal | "
           "PyTorch / plain Keras |")
     print("|---|---:|---:|---:|---|---:|")

@@ -1,6 +1,7 @@
-"""One epoch of a network on full Fashion-MNIST through `tf_tickets.training.loop.train` of a given source
-tree, with that tree's default settings; prints one JSON line (seconds of the whole run and of the epoch,
-test accuracy). `small_network_epoch.py --then=REV` runs it for an earlier commit and for this checkout.
+"""One epoch of a network on full Fashion-MNIST through `tf_tickets.training.loop.train`; as a script, of
+a given source tree with that tree's default settings, printing one JSON line.
+`small_network_epoch.py` calls `run` in its own process, and this script for an earlier commit's tree
+(`--then=REV`).
 
 Only what every version of the loop has is used (`loop.train`, `TrainConfig`'s first fields), so that
 an old tree runs it as it is.
@@ -14,9 +15,11 @@ import tempfile
 import time
 
 
-def main(tree, network, data_dir):
-    sys.path.insert(0, os.path.abspath(tree))
-    from tf_tickets import data, models
+def run(network, dataset, **settings):
+    """{run, epoch, test_accuracy, steps_per_execution}: seconds of the whole run (compile, one epoch of
+    `fit` with the loop's callbacks, evaluation) and of the epoch alone, with the `tf_tickets` imported;
+    `settings`: more `TrainConfig` fields."""
+    from tf_tickets import models
     from tf_tickets.backend import keras
     from tf_tickets.training import loop
     from tf_tickets.training.config import TrainConfig
@@ -29,18 +32,25 @@ def main(tree, network, data_dir):
         def on_epoch_end(self, epoch, logs=None):
             self.seconds = time.perf_counter() - self.start
 
-    dataset = data.load("fashion_mnist", data_dir)
     config = TrainConfig(training_steps="1ep", batch_size=64, lr=0.05, lr_schedule="constant", milestones=(),
-                         validate_every_epoch=False)
+                         validate_every_epoch=False, **settings)
     model = models.build(network, dataset.input_shape, dataset.num_classes, seed=0)
     with tempfile.TemporaryDirectory() as root:
         run_dir = RunDir(os.path.join(root, "run"))
-        run_dir.claim({"benchmark": network})
+        run_dir.claim({"benchmark": network, **settings})
         epoch = EpochTime()
         start = time.perf_counter()
         _, results = loop.train(model, dataset, config, run_dir, callbacks=[epoch], verbose=0)
-        run = time.perf_counter() - start
-    print(json.dumps({"run": run, "epoch": epoch.seconds, "test_accuracy": results["test_accuracy"]}), flush=True)
+        seconds = time.perf_counter() - start
+    return {"run": seconds, "epoch": epoch.seconds, "test_accuracy": results["test_accuracy"],
+            "steps_per_execution": results.get("steps_per_execution", 1)}
+
+
+def main(tree, network, data_dir):
+    sys.path.insert(0, os.path.abspath(tree))
+    from tf_tickets import data
+
+    print(json.dumps(run(network, data.load("fashion_mnist", data_dir))), flush=True)
 
 
 if __name__ == "__main__":

@@ -22,54 +22,23 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-
-from tf_tickets import data, models  # noqa: E402
-from tf_tickets.backend import keras  # noqa: E402
-from tf_tickets.training import loop  # noqa: E402
-from tf_tickets.training.config import TrainConfig  # noqa: E402
-from tf_tickets.training.run_dir import RunDir  # noqa: E402
-
-NETWORKS = ("mnist_lenet_300_100", "cifar_resnet_20")
-
-
-class EpochTime(keras.callbacks.Callback):
-    """Seconds from the epoch's start to its end (no batch hooks: it leaves the steps per call free)."""
-
-    def steps_that_matter(self):
-        return ()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds = time.perf_counter() - self.start
-
-
-def epoch_seconds(name, dataset, per_call, root):
-    """(seconds of the whole run, seconds of its epoch, the steps per call it ran)."""
-    config = TrainConfig(training_steps="1ep", batch_size=64, lr=0.05, lr_schedule="constant", milestones=(),
-                         validate_every_epoch=False, steps_per_execution=per_call)
-    model = models.build(name, dataset.input_shape, dataset.num_classes, seed=0)
-    run_dir = RunDir(tempfile.mkdtemp(dir=root))
-    run_dir.claim({"benchmark": name, "per_call": per_call})
-    epoch = EpochTime()
-    start = time.perf_counter()
-    _, results = loop.train(model, dataset, config, run_dir, callbacks=[epoch], verbose=0)
-    return time.perf_counter() - start, epoch.seconds, results["steps_per_execution"]
-
 
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, CHECKOUT)  # run from a checkout
+
+from tf_tickets import data  # noqa: E402
+
+from one_epoch import run as one_epoch  # noqa: E402  (a sibling script, also run alone for an earlier tree)
+
+NETWORKS = ("mnist_lenet_300_100", "cifar_resnet_20")
 
 
 def last_line(text):
     return (text.strip().splitlines() or ["(no message)"])[-1]
 
 
-def one_epoch(tree, name, data_dir):
-    """{run, epoch, test_accuracy} of one run of `name` through `tree`'s loop, in a process of its own."""
+def one_epoch_of(tree, name, data_dir):
+    """`one_epoch` of `name` through `tree`'s loop, in a process of its own."""
     script = os.path.join(CHECKOUT, "benchmarks", "one_epoch.py")
     done = subprocess.run([sys.executable, script, tree, name, os.path.abspath(data_dir)], capture_output=True,
                           text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -94,7 +63,7 @@ def then_and_now(rev, data_dir, repeats, networks):
                 runs = {"then": [], "now": []}
                 for _ in range(repeats):
                     for label, tree in (("then", then), ("now", CHECKOUT)):
-                        runs[label].append(one_epoch(tree, name, data_dir))
+                        runs[label].append(one_epoch_of(tree, name, data_dir))
                 accuracy = " / ".join(f"{runs[label][0]['test_accuracy']:.4f}" for label in ("then", "now"))
                 for measure in ("run", "epoch"):
                     old, new = (statistics.median(r[measure] for r in runs[label]) for label in ("then", "now"))
@@ -122,20 +91,16 @@ def main(argv=None):
     print(f"full Fashion-MNIST ({len(dataset.x_train)} training images), batch 64, {os.cpu_count()} CPU cores")
     print("| network | measure | one step per call (s) | several (s) | steps per call | ratio | goal |")
     print("|---|---|---:|---:|---:|---:|---|")
-    with tempfile.TemporaryDirectory() as root:
-        for name in networks:
-            runs, epochs = {1: [], 32: []}, {1: [], 32: []}
-            chosen = None
-            for _ in range(args.repeats):
-                for per_call in (1, 32):
-                    run, epoch, used = epoch_seconds(name, dataset, per_call, root)
-                    runs[per_call].append(run)
-                    epochs[per_call].append(epoch)
-                    chosen = used if per_call == 32 else chosen
-            for measure, times in (("whole run", runs), ("epoch", epochs)):
-                one, several = statistics.median(times[1]), statistics.median(times[32])
-                print(f"| {name} | {measure} | {one:.1f} | {several:.1f} | {chosen} | {several / one:.2f} | <= 0.6 |",
-                      flush=True)
+    for name in networks:
+        runs = {1: [], 32: []}
+        for _ in range(args.repeats):
+            for per_call in (1, 32):
+                runs[per_call].append(one_epoch(name, dataset, steps_per_execution=per_call))
+        chosen = runs[32][0]["steps_per_execution"]
+        for measure in ("run", "epoch"):
+            one, several = (statistics.median(r[measure] for r in runs[per_call]) for per_call in (1, 32))
+            print(f"| {name} | {'whole run' if measure == 'run' else 'epoch'} | {one:.1f} | {several:.1f} | "
+                  f"{chosen} | {several / one:.2f} | <= 0.6 |", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from tf_tickets.backend import keras, tf
+from tf_tickets import models
 from tf_tickets.errors import TicketsError
 from tf_tickets.training.config import TrainConfig
 from tf_tickets.durations import Duration
 from tf_tickets.training.lr_schedules import make_schedule
-from tf_tickets import models
 from tf_tickets.training.optimizers import CoupledL2SGD, make_optimizer
 from tf_tickets.training.run_dir import RunDir
 
@@ -72,6 +72,16 @@ class KerasMomentumStep(CoupledL2SGD):
         return keras.optimizers.SGD.update_step(self, gradient, variable)
 
 
+def op_types(optimizer):
+    """The op types of one traced update of a float32 variable, the functions it calls included."""
+    variable = tf.Variable(np.ones(3, np.float32))
+    optimizer.build([variable])
+    update = tf.function(lambda g: optimizer.apply_gradients([(g, variable)]))
+    graph = update.get_concrete_function(tf.TensorSpec([3], tf.float32)).graph.as_graph_def()
+    nodes = list(graph.node) + [node for function in graph.library.function for node in function.node_def]
+    return {node.op for node in nodes}
+
+
 @pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
 def test_fused_momentum_step_trains_exactly_as_keras_own(policy):
     """A small network's step is mostly per-op overhead, so SGD's momentum step runs as one fused kernel a
@@ -92,6 +102,8 @@ def test_fused_momentum_step_trains_exactly_as_keras_own(policy):
         keras.mixed_precision.set_global_policy(previous)
     fused, own = weights[CoupledL2SGD], weights[KerasMomentumStep]
     assert all(np.array_equal(a, b) for a, b in zip(fused, own))
+    assert "ResourceApplyKerasMomentum" in op_types(CoupledL2SGD(0.1, momentum=0.9, l2=1e-3))  # the kernel ran
+    assert "ResourceApplyKerasMomentum" not in op_types(KerasMomentumStep(0.1, momentum=0.9, l2=1e-3))
     assert not np.array_equal(fused[0], models.build("cifar_resnet_8_4", (8, 8, 3), 10, seed=1).get_weights()[0])
 
 

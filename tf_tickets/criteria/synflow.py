@@ -17,10 +17,10 @@ import weakref
 
 import numpy as np
 
-from tf_tickets.backend import keras, tf
+from tf_tickets.backend import tf
 from tf_tickets.criteria.base import CRITERIA, Criterion, check_weights, positive_int
 from tf_tickets.errors import TicketsError
-from tf_tickets.models.common import blank_copy
+from tf_tickets.models.common import blank_clone
 
 
 def _in_float64(model) -> bool:
@@ -39,8 +39,7 @@ class _Float64Copy:
         if _in_float64(model):
             self._clone, self._model = None, weakref.ref(model)  # weak: the model keys the cache holding this
         else:
-            inputs = keras.Input(shape[1:], dtype="float64", name=model.input_names[0])
-            self._clone = keras.models.clone_model(model, input_tensors=inputs, clone_function=blank_copy("float64"))
+            self._clone = blank_clone(model, "float64")
         ours, theirs = model.weights, self.clone.weights
         assert [tuple(v.shape) for v in ours] == [tuple(v.shape) for v in theirs], "clone reordered weights"
         self._ones = tf.ones((1,) + tuple(shape[1:]), tf.float64)

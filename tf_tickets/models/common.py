@@ -52,3 +52,15 @@ def blank_copy(dtype: Optional[str] = None):
 
     return rebuild
 
+
+def blank_clone(model, dtype: Optional[str] = None, layer_of=None):
+    """A clone of `model` made with `blank_copy(dtype)`, its one input in `dtype` too when given;
+    `layer_of(layer)`: the layer to rebuild in place of each (a mask carrier's inner layer, say)."""
+    inputs = None
+    if dtype is not None:
+        if not isinstance(model.input_shape, tuple):
+            raise TicketsError(f"a {dtype} copy needs a model with one input, got {model.input_shape}")
+        inputs = keras.Input(model.input_shape[1:], dtype=dtype, name=model.input_names[0])
+    rebuild = blank_copy(dtype)
+    return keras.models.clone_model(model, input_tensors=inputs,
+                                    clone_function=lambda layer: rebuild(layer_of(layer) if layer_of else layer))

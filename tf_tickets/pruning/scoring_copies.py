@@ -11,9 +11,8 @@ import hashlib
 import json
 from typing import Optional
 
-from tf_tickets.backend import keras, tf
-from tf_tickets.errors import TicketsError
-from tf_tickets.models.common import blank_copy
+from tf_tickets.backend import tf
+from tf_tickets.models.common import blank_clone
 from tf_tickets.pruning.carrier import carrier_of, inner_layer
 
 KEEP = 4  # architectures kept; the least recently used copy goes first
@@ -47,9 +46,7 @@ def scoring_copy(wrapped, dtype: Optional[str] = None):
     if copy is None:
         # One clone whose mask-carrying layers are fresh copies of the layers they carry (stripping first,
         # then cloning, would rebuild the model twice); every weight is filled below.
-        blank = blank_copy(dtype)
-        copy = _COPIES[key] = keras.models.clone_model(wrapped, input_tensors=_input_in(wrapped, dtype),
-                                                       clone_function=lambda l: blank(inner_layer(l)))
+        copy = _COPIES[key] = blank_clone(wrapped, dtype, layer_of=inner_layer)
         while len(_COPIES) > KEEP:
             _COPIES.popitem(last=False)
     else:
@@ -63,15 +60,6 @@ def scoring_copy(wrapped, dtype: Optional[str] = None):
             layers[inner.name].set_weights([v * masks[id(w)].numpy() if id(w) in masks else v
                                             for w, v in zip(inner.weights, inner.get_weights())])
     return copy
-
-
-def _input_in(model, dtype):
-    """The copy's input in `dtype` (None: as the model's)."""
-    if dtype is None:
-        return None
-    if not isinstance(model.input_shape, tuple):
-        raise TicketsError(f"a {dtype} scoring copy needs a model with one input, got {model.input_shape}")
-    return keras.Input(model.input_shape[1:], dtype=dtype, name=model.input_names[0])
 
 
 def clear() -> None:
