@@ -428,3 +428,22 @@ def test_kth_highest_of_several_pieces_is_that_of_their_values_together_and_chan
         assert masks.kth_highest_of(pieces, k) == together[k - 1], k
     for p, b in zip(pieces, before):
         np.testing.assert_array_equal(p, b)
+
+
+@pytest.mark.parametrize("kind", ["normal", "structured", "periodic", "ties", "float64"])
+def test_kth_highest_of_many_values_near_a_sample_is_the_exact_one(kind):
+    """From `SAMPLED_FROM` values on, the k-th highest is found between bounds set by a strided sample: it must
+    be exactly the k-th highest, whatever the values (sorted runs that defeat a strided sample, ties), at
+    every k, including where the bounds miss and the full partition takes over."""
+    rng = np.random.default_rng(3)
+    n = masks.SAMPLED_FROM + 12345
+    values = {"normal": rng.normal(size=n).astype(np.float32),
+              "structured": np.sort(rng.normal(size=n)).astype(np.float32),  # each strided sample value a step
+              "periodic": np.where(np.arange(n) % 16 == 0, 100.0, rng.normal(size=n)),  # what a stride of 16 sees
+              "ties": rng.integers(0, 60, n).astype(np.float32),
+              "float64": rng.standard_cauchy(n)}[kind]
+    pieces = [values[:1000].reshape(10, 100), values[1000:500_000], values[500_000:]]
+    together = np.sort(values)[::-1]
+    for k in (1, 2, 100, n // 10, n // 2, n - 100, n):
+        assert masks.kth_highest_of(pieces, k) == together[k - 1], (kind, k)
+    assert np.array_equal(np.concatenate([p.ravel() for p in pieces]), values)  # the pieces are left as they were

@@ -131,4 +131,27 @@ def test_synflow_scores_a_float64_scoring_copy_in_place_as_it_would_a_float64_cl
     assert all(np.array_equal(a, b) for a, b in zip(in_place, cloned))
     scoring_copies.clear()
     Pruner("synflow", 0.5, criterion_options={"rounds": 2}).masks(wrapped)
-    assert [key.endswith("|float64") for key in scoring_copies._COPIES] == [True]  # its one copy: float64
+    assert ["|float64|" in key for key in scoring_copies._COPIES] == [True]  # its one copy: float64
+
+
+def test_grasp_scores_a_copy_with_second_order_batch_norm_as_it_would_the_plain_model():
+    """GraSP's scoring copy rebuilds Keras's BatchNorm with the closed-form second derivative; eager (first)
+    and traced (second) scorings equal GraSP on the plain model, whose BatchNorm is Keras's own."""
+    from tf_tickets.backend import keras
+    from tf_tickets.models.second_order_batch_norm import SecondOrderBatchNormalization
+
+    net = models.build("cifar_resnet_8", (28, 28, 1), 10, seed=5)
+    plain = tf_tickets.strip(wrap(net))
+    expected = criteria.make("grasp").score(plain, [layer.kernel for layer in models.prunable_layers(plain)],
+                                            batch=(X, Y))
+    scoring_copies.clear()
+    pruner = Pruner("grasp", 0.9)
+    for _ in range(2):
+        got = list(pruner.ranking(wrap(net), batch=(X, Y)).by_key().values())
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-3, atol=1e-5 * np.abs(e).max())
+    (copy,) = scoring_copies._COPIES.values()
+    norms = [layer for layer in copy.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and all(type(layer) is SecondOrderBatchNormalization for layer in norms)
+    assert all(type(layer) is keras.layers.BatchNormalization for layer in plain.layers
+               if isinstance(layer, keras.layers.BatchNormalization))

@@ -90,6 +90,9 @@ def kth_highest_of(pieces: Sequence[np.ndarray], k: int):
     they are left out before the one copy that is partitioned."""
     pieces = [np.ravel(p) for p in pieces]
     if not _many_at_minimum(pieces):
+        found = _kth_highest_near_a_sample(pieces, k) if sum(p.size for p in pieces) >= SAMPLED_FROM else None
+        if found is not None:
+            return found
         values = np.concatenate(pieces)  # always a copy: partitioned in place below
         values.partition(values.size - k)
         return values[values.size - k]
@@ -108,6 +111,33 @@ def kth_highest_of(pieces: Sequence[np.ndarray], k: int):
     values = np.concatenate(kept)  # always a copy: partitioned in place below
     values.partition(values.size - k)
     return values[values.size - k]
+
+
+SAMPLED_FROM = 1 << 20  # values from which `_kth_highest_near_a_sample` is tried first
+_SAMPLE = 1 << 16
+
+
+def _kth_highest_near_a_sample(pieces: Sequence[np.ndarray], k: int):
+    """The k-th highest of the pieces' values, partitioning only those between two bounds that a strided
+    sample puts around it (a few percent of them), or None when the bounds miss it. Copying all of them
+    out means one fresh allocation the size of the network, which costs from 13 to 200 ms on VGG19's
+    20 M scores here; the bounds cost a few passes over them and no large allocation."""
+    size = sum(p.size for p in pieces)
+    sample = np.sort(np.concatenate([p[::max(1, size // _SAMPLE)] for p in pieces]))
+    centre = sample.size * (1 - k / size)  # where the k-th highest falls in the ascending sample
+    margin = 4 * np.sqrt(sample.size) + 1  # at least 8 standard deviations of a sample quantile's rank
+    low = sample[max(0, int(centre - margin))]
+    high_index = int(centre + margin) + 1
+    high = sample[high_index] if high_index < sample.size else None
+    above = 0 if high is None else sum(int(np.count_nonzero(p >= high)) for p in pieces)
+    if above >= k:
+        return None
+    between = np.concatenate([p[(p >= low) & (p < high)] if high is not None else p[p >= low] for p in pieces])
+    rank = k - above  # the k-th highest of all is the rank-th highest of those between the bounds
+    if rank > between.size:
+        return None
+    between.partition(between.size - rank)
+    return between[between.size - rank]
 
 
 def _many_at_minimum(pieces: Sequence[np.ndarray], share: float = 0.05) -> bool:

@@ -48,6 +48,7 @@ class Criterion(WithOptions, abc.ABC):
     # iterative pruning then scores and ranks only the weights it kept so far (`tf_tickets.pruning.survivors`).
     survivor_rounds = None
     copy_dtype = None  # the dtype of the scoring copy it wants (None: the model's)
+    second_order = False  # True: it differentiates a gradient (its scoring copy's BatchNorm is built for that)
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -1,5 +1,5 @@
 """The model registry and the pieces every family shares: input checks and the classifier head."""
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from tf_tickets.backend import keras
 from tf_tickets.errors import TicketsError
@@ -31,36 +31,38 @@ def classifier(x, num_classes: int, kernel_initializer):
 _KERAS_PACKAGE = keras.layers.Layer.__module__.split(".")[0] + "."  # "tf_keras."
 
 
-def blank_copy(dtype: Optional[str] = None):
+def blank_copy(dtype: Optional[str] = None, classes: Optional[Dict[type, type]] = None):
     """A `clone_model` clone function for a copy whose every weight is written right after: each layer
     rebuilt from its config (in `dtype` if given: float64 for SynFlow's products, float32 to export a
-    mixed-precision model). Keras's own layers start from zeros instead of their initialisers, which spares
-    the random draws (about half of cloning VGG19); a layer of another package, or one that refuses zeros,
-    is rebuilt from its config as it is."""
+    mixed-precision model), as `classes[type(layer)]` where that is given (a subclass that computes the
+    same thing another way: GraSP's second-order BatchNorm). Keras's own layers start from zeros instead
+    of their initialisers, which spares the random draws (about half of cloning VGG19); a layer of another
+    package, or one that refuses zeros, is rebuilt from its config as it is."""
 
     def rebuild(layer):
+        cls = (classes or {}).get(type(layer), type(layer))
         config = layer.get_config()
         if dtype is not None and "dtype" in config:
             config["dtype"] = dtype
         zeros = {k: "zeros" for k, v in config.items() if k.endswith("_initializer") and v is not None}
         if zeros and type(layer).__module__.startswith(_KERAS_PACKAGE):
             try:
-                return layer.__class__.from_config({**config, **zeros})
+                return cls.from_config({**config, **zeros})
             except (ValueError, TypeError):  # an "initializer" that means something else (a kernel type, say)
                 pass
-        return layer.__class__.from_config(config)
+        return cls.from_config(config)
 
     return rebuild
 
 
-def blank_clone(model, dtype: Optional[str] = None, layer_of=None):
-    """A clone of `model` made with `blank_copy(dtype)`, its one input in `dtype` too when given;
+def blank_clone(model, dtype: Optional[str] = None, layer_of=None, classes: Optional[Dict[type, type]] = None):
+    """A clone of `model` made with `blank_copy(dtype, classes)`, its one input in `dtype` too when given;
     `layer_of(layer)`: the layer to rebuild in place of each (a mask carrier's inner layer, say)."""
     inputs = None
     if dtype is not None:
         if not isinstance(model.input_shape, tuple):
             raise TicketsError(f"a {dtype} copy needs a model with one input, got {model.input_shape}")
         inputs = keras.Input(model.input_shape[1:], dtype=dtype, name=model.input_names[0])
-    rebuild = blank_copy(dtype)
+    rebuild = blank_copy(dtype, classes)
     return keras.models.clone_model(model, input_tensors=inputs,
                                     clone_function=lambda layer: rebuild(layer_of(layer) if layer_of else layer))

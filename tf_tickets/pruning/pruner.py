@@ -78,7 +78,7 @@ class Pruner:
 
     def _setup(self, wrapped, data, batch, weights) -> "_Scoring":
         found = targets(wrapped)
-        scoring = scoring_copy(wrapped, self.scorer.copy_dtype)
+        scoring = scoring_copy(wrapped, self.scorer.copy_dtype, self.scorer.second_order)
         if weights is not None:
             restore(scoring, weights)
         by_name = {layer.name: layer for layer in scoring.layers}

@@ -11,11 +11,14 @@ import hashlib
 import json
 from typing import Optional
 
-from tf_tickets.backend import tf
+from tf_tickets.backend import keras, tf
 from tf_tickets.models.common import blank_clone
+from tf_tickets.models.second_order_batch_norm import SecondOrderBatchNormalization
 from tf_tickets.pruning.carrier import carrier_of, inner_layer
 
 KEEP = 4  # architectures kept; the least recently used copy goes first
+# Layers rebuilt as a subclass for criteria that differentiate their gradient (`Criterion.second_order`).
+SECOND_ORDER = {keras.layers.BatchNormalization: SecondOrderBatchNormalization}
 _COPIES: "collections.OrderedDict[str, object]" = collections.OrderedDict()
 
 
@@ -36,17 +39,19 @@ def _without_initializers(config):
     return config
 
 
-def scoring_copy(wrapped, dtype: Optional[str] = None):
+def scoring_copy(wrapped, dtype: Optional[str] = None, second_order: bool = False):
     """A plain model holding `wrapped`'s current weights, masked ones zero (as stripping the masks would leave
     them), sharing no variable with it and leaving it unchanged; the same object for every model of one
     architecture, refilled on each call. `dtype`: every layer and the input in that dtype (SynFlow scores
-    in float64), instead of cloning twice."""
-    key = f"{architecture(wrapped)}|{dtype}"
+    in float64), instead of cloning twice. `second_order`: Keras BatchNorm layers are rebuilt as
+    `SecondOrderBatchNormalization`, whose gradient GraSP differentiates faster."""
+    key = f"{architecture(wrapped)}|{dtype}|{second_order}"
     copy = _COPIES.get(key)
     if copy is None:
         # One clone whose mask-carrying layers are fresh copies of the layers they carry (stripping first,
         # then cloning, would rebuild the model twice); every weight is filled below.
-        copy = _COPIES[key] = blank_clone(wrapped, dtype, layer_of=inner_layer)
+        copy = _COPIES[key] = blank_clone(wrapped, dtype, layer_of=inner_layer,
+                                          classes=SECOND_ORDER if second_order else None)
         while len(_COPIES) > KEEP:
             _COPIES.popitem(last=False)
     else:
