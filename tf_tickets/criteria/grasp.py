@@ -38,6 +38,15 @@ def reinitialise_classifier(model, seed: int) -> None:
     kernel.assign(np.random.default_rng(seed).normal(0.0, std, (fan_in, fan_out)).astype(np.float32))
 
 
+def all_layers(model):
+    """The model's layers and those of the models nested in it (`submodules` walks every variable too: 20 ms
+    on VGG19)."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from all_layers(layer)
+
+
 @CRITERIA.register("grasp")
 class Grasp(Criterion):
     name = "grasp"
@@ -53,7 +62,7 @@ class Grasp(Criterion):
         if len(batch[1]) < 2:
             raise TicketsError(f"grasp splits the batch in two halves: it needs at least 2 examples, got {len(batch[1])}")
         reinitialise_classifier(model, seed)
-        unfused = [layer.name for layer in model.submodules
+        unfused = [layer.name for layer in all_layers(model)
                    if type(layer) is keras.layers.BatchNormalization and not layer.fused]
         if unfused:
             warnings.warn(f"grasp: Keras's unfused BatchNormalization ({', '.join(unfused)}) has a wrong second "
