@@ -4,8 +4,8 @@ GraSP differentiates a backward pass once more. TensorFlow builds the derivative
 BatchNorm gradient by rebuilding that gradient from a dozen elementwise ops and differentiating those,
 about 40 passes over each BatchNorm's activations. Here the forward and backward passes are TensorFlow's
 fused kernels, so outputs and gradients are unchanged, and their derivative is closed-form: three
-reductions and about a dozen elementwise passes. It matches TensorFlow's to float rounding (tested in
-float64). Per channel, over the m values it normalises (x^ = (x - mu) s, s = 1/sqrt(var + eps)):
+reductions and about twenty elementwise passes. It matches TensorFlow's to float rounding (the formulas
+against autodiff in float64, the layer against Keras's in float32). Per channel, over the m values it normalises (x^ = (x - mu) s, s = 1/sqrt(var + eps)):
 
     dx = gamma s (dy - mean(dy) - x^ mean(dy x^)),  dgamma = sum(dy x^),  dbeta = sum(dy)
 
@@ -17,6 +17,7 @@ D = dy - mean(dy) - x^ mean(dy x^) and q = mean(A dy) - mean(A) mean(dy) - mean(
     d/d gamma = m s q
 """
 from tf_tickets.backend import keras, tf
+
 
 def _per_channel_axes(x):
     return list(range(x.shape.rank - 1))
@@ -35,7 +36,7 @@ def batch_norm_training(x, gamma, beta, epsilon: float):
         y, mean, bessel_variance, saved_1, saved_2, saved_3 = tf.raw_ops.FusedBatchNormV3(
             x=x, scale=gamma, offset=beta, mean=empty, variance=empty, epsilon=epsilon,
             exponential_avg_factor=1.0, data_format=data_format, is_training=True)
-        m = tf.cast(tf.size(x) // tf.shape(x)[-1], mean.dtype)
+        m = tf.cast(tf.size(x, tf.int64) // tf.shape(x, tf.int64)[-1], mean.dtype)
         variance = bessel_variance * ((m - 1.0) / m)
 
         def backward(dy, *_):  # the statistics leave through stop_gradient: their adjoints are zero
