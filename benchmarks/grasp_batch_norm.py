@@ -12,7 +12,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
@@ -21,7 +20,7 @@ import numpy as np  # noqa: E402
 from tf_tickets import models, pruning  # noqa: E402
 from tf_tickets.backend import tf  # noqa: E402
 
-from prune_cost import compiled_forward_backward, median_time  # noqa: E402  (a sibling script)
+from prune_cost import compiled_forward_backward, over_pass  # noqa: E402  (a sibling script)
 
 
 def compare(model_name, batch_size, repeats):
@@ -41,11 +40,8 @@ def compare(model_name, batch_size, repeats):
     for _ in range(repeats):
         for name, pruner in pruners.items():
             wrapped = pruning.wrap(model)
-            before = median_time(base, 3)
-            start = time.perf_counter()
-            masks[name] = pruner.masks(wrapped, data=data)
-            seconds = time.perf_counter() - start
-            ratios[name].append(seconds / statistics.mean([before, median_time(base, 3)]))
+            ratio, _, masks[name] = over_pass(base, lambda: pruner.masks(wrapped, data=data), 3)
+            ratios[name].append(ratio)
     differ = sum(int(np.count_nonzero(masks["keras"][k] != masks["closed form"][k])) for k in masks["keras"])
     return ratios, differ, sum(m.size for m in masks["keras"].values())
 

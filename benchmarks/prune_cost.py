@@ -43,6 +43,18 @@ def median_time(fn, repeats):
     return statistics.median(times)
 
 
+def over_pass(base, measure, repeats):
+    """`measure()` timed between two medians of `repeats` runs of the compiled pass `base`: (its seconds over
+    their mean, the two pass medians, what it returned). This machine's speed drifts from minute to minute,
+    so the pass is timed right beside what it divides."""
+    before = median_time(base, repeats)
+    start = time.perf_counter()
+    result = measure()
+    seconds = time.perf_counter() - start
+    passes = [before, median_time(base, repeats)]
+    return seconds / statistics.mean(passes), passes, result
+
+
 def train_step_ratio(model_name, shape, batch_size, repeats, steps=12):
     """Median seconds per step of the masked model over the dense one's, timed inside `fit` (not
     `train_on_batch`, which stalls here on about one call in four), the two alternating `repeats` times."""
@@ -94,12 +106,9 @@ def scoring_ratios(model_name, shape, batch_size, repeats, synflow):
     bases = []
 
     def ratio(measure):
-        before = median_time(base, repeats)
-        start = time.perf_counter()
-        measure()
-        seconds = time.perf_counter() - start
-        bases.extend([before, median_time(base, repeats)])
-        return seconds / statistics.mean(bases[-2:])
+        value, passes, _ = over_pass(base, measure, repeats)
+        bases.extend(passes)
+        return value
 
     ratios = {}
     for name in ("snip", "grasp"):

@@ -41,18 +41,24 @@ def loss(model, x, y):
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
 
 
+def directions(model):
+    """The fixed v of `hessian_products`, one array per trainable weight."""
+    rng = np.random.default_rng(2)
+    return [rng.normal(size=w.shape) for w in model.trainable_weights]
+
+
 def hessian_products(model, x, y):
     """d<v, dL/dw>/d(w, x) for every trainable weight w (kernels, gamma, beta: dgamma and dbeta take part too)
-    and the input, v fixed: a Hessian-vector product through every input of the fused gradient."""
+    and the input, v = `directions(model)`: a Hessian-vector product through every input of the fused
+    gradient."""
     weights = model.trainable_weights
-    rng = np.random.default_rng(2)
     with tf.GradientTape() as outer:
         outer.watch(x)
         with tf.GradientTape() as inner:
             value = loss(model, x, y)
         grads = inner.gradient(value, weights)
-        z = tf.add_n([tf.cast(tf.reduce_sum(tf.cast(rng.normal(size=g.shape), g.dtype) * g), tf.float64)
-                      for g in grads])
+        z = tf.add_n([tf.cast(tf.reduce_sum(tf.cast(v, g.dtype) * g), tf.float64)
+                      for v, g in zip(directions(model), grads)])
     return outer.gradient(z, weights + [x])
 
 
@@ -153,7 +159,7 @@ def test_unfused_second_derivative_is_right_where_keras_own_is_not():
     assert not any(layer.fused for layer in ours.layers if isinstance(layer, SecondOrderBatchNormalization))
     rng = np.random.default_rng(4)
     x, y = tf.constant(rng.normal(size=(7, 5))), tf.constant(np.arange(7) % 3)
-    v = [rng.normal(size=w.shape) for w in ours.trainable_weights]
+    v = directions(ours)
 
     def gradient(model, shift):
         for w, start, d in zip(model.trainable_weights, start_values, v):
@@ -167,18 +173,10 @@ def test_unfused_second_derivative_is_right_where_keras_own_is_not():
     finite = [(a - b) / (2 * epsilon) for a, b in zip(gradient(ours, epsilon), gradient(ours, -epsilon))]
     gradient(ours, 0.0)
 
-    def hessian_vector(model):
-        with tf.GradientTape() as outer:
-            with tf.GradientTape() as inner:
-                value = loss(model, x, y)
-            grads = inner.gradient(value, model.trainable_weights)
-            z = tf.add_n([tf.reduce_sum(tf.constant(d) * g) for d, g in zip(v, grads)])
-        return [h.numpy() for h in outer.gradient(z, model.trainable_weights)]
-
     scale = max(np.abs(f).max() for f in finite)
-    for f, h in zip(finite, hessian_vector(ours)):
+    for f, h in zip(finite, second_order(ours, x, y)[:-1]):  # the last: with respect to the input
         np.testing.assert_allclose(h, f, rtol=1e-6, atol=1e-8 * scale)
-    assert any(np.abs(f - h).max() > 1e-3 * scale for f, h in zip(finite, hessian_vector(stock)))
+    assert any(np.abs(f - h).max() > 1e-3 * scale for f, h in zip(finite, second_order(stock, x, y)[:-1]))
 
 
 def test_grasp_warns_of_an_unfused_keras_batch_norm_but_not_of_its_scoring_copy():

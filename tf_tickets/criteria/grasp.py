@@ -24,7 +24,7 @@ from tf_tickets.backend import keras, tf
 from tf_tickets.criteria.base import CRITERIA, Criterion, real_in
 from tf_tickets.criteria.gradients import TracedOnReuse, cross_entropy, dense, times_weights
 from tf_tickets.errors import TicketsError
-from tf_tickets.models import prunable_layers
+from tf_tickets.models import flat_layers, prunable_layers
 
 
 def reinitialise_classifier(model, seed: int) -> None:
@@ -36,15 +36,6 @@ def reinitialise_classifier(model, seed: int) -> None:
     fan_in, fan_out = (int(d) for d in kernel.shape)
     std = np.sqrt(2.0 / (fan_in + fan_out))
     kernel.assign(np.random.default_rng(seed).normal(0.0, std, (fan_in, fan_out)).astype(np.float32))
-
-
-def all_layers(model):
-    """The model's layers and those of the models nested in it (`submodules` walks every variable too: 20 ms
-    on VGG19)."""
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from all_layers(layer)
 
 
 @CRITERIA.register("grasp")
@@ -62,7 +53,7 @@ class Grasp(Criterion):
         if len(batch[1]) < 2:
             raise TicketsError(f"grasp splits the batch in two halves: it needs at least 2 examples, got {len(batch[1])}")
         reinitialise_classifier(model, seed)
-        unfused = [layer.name for layer in all_layers(model)
+        unfused = [layer.name for layer in flat_layers(model)
                    if type(layer) is keras.layers.BatchNormalization and not layer.fused]
         if unfused:
             warnings.warn(f"grasp: Keras's unfused BatchNormalization ({', '.join(unfused)}) has a wrong second "

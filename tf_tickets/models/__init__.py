@@ -11,10 +11,10 @@ from tf_tickets.errors import TicketsError
 from tf_tickets.models import conv, lenet, resnet, vgg  # noqa: F401  (they register their families)
 from tf_tickets.models.common import CLASSIFIER, MODELS
 from tf_tickets.models.initializers import Seeds
-from tf_tickets.models.structure import count_prunable, is_residual, kernels, prunable_layers
+from tf_tickets.models.structure import count_prunable, flat_layers, is_residual, kernels, prunable_layers
 
 __all__ = ["MODELS", "CLASSIFIER", "build", "names", "is_residual", "prunable_layers", "kernels",
-           "count_prunable"]
+           "count_prunable", "flat_layers"]
 
 
 def _is_int(value) -> bool:

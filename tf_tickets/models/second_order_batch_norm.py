@@ -19,10 +19,6 @@ D = dy - mean(dy) - x^ mean(dy x^) and q = mean(A dy) - mean(A) mean(dy) - mean(
 from tf_tickets.backend import keras, tf
 
 
-def _per_channel_axes(x):
-    return list(range(x.shape.rank - 1))
-
-
 def batch_norm_training(x, gamma, beta, epsilon: float):
     """(y, batch mean, batch variance with Bessel's correction) of channels-last BatchNorm in training mode,
     as the fused kernel computes them (Keras moves its averages by these), y differentiable twice with the
@@ -62,7 +58,7 @@ def second_derivative(a, a_gamma, a_beta, dy, x, gamma, mean, variance, dgamma, 
     sums lose digits wherever the mean is large against the spread)."""
     out_dtype = x.dtype
     a, dy, x = (tf.cast(t, gamma.dtype) for t in (a, dy, x))  # float16 activations: the sums in float32
-    axes = _per_channel_axes(x)
+    axes = list(range(x.shape.rank - 1))  # all but the channels
     s = tf.math.rsqrt(variance + epsilon)
     centred = x - mean  # x^ / s
     mean_dy, mean_dy_xh = dbeta / m, dgamma / m

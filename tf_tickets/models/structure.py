@@ -24,7 +24,7 @@ def _unwrap(layer: keras.layers.Layer) -> keras.layers.Layer:
     return layer
 
 
-def _flat_layers(model: keras.Model) -> List[keras.layers.Layer]:
+def flat_layers(model: keras.Model) -> List[keras.layers.Layer]:
     """model.layers with nested models expanded in place. For a Functional model, Keras orders
     layers by graph depth (inputs first), ties in the order the graph is walked back from the outputs
     (first input of an Add first); this is forward order, and for our ResNets it puts a block's
@@ -32,13 +32,13 @@ def _flat_layers(model: keras.Model) -> List[keras.layers.Layer]:
     out = []
     for layer in model.layers:
         inner = _unwrap(layer)
-        out.extend(_flat_layers(inner) if isinstance(inner, keras.Model) else [layer])
+        out.extend(flat_layers(inner) if isinstance(inner, keras.Model) else [layer])
     return out
 
 
 def prunable_layers(model: keras.Model) -> List[keras.layers.Layer]:
     """Layers owning a Conv or Dense kernel, in forward order (the classifier last)."""
-    return [layer for layer in _flat_layers(model) if isinstance(_unwrap(layer), _PRUNABLE_TYPES)]
+    return [layer for layer in flat_layers(model) if isinstance(_unwrap(layer), _PRUNABLE_TYPES)]
 
 
 def kernels(layer: keras.layers.Layer) -> list:
@@ -54,4 +54,4 @@ def count_prunable(model: keras.Model) -> int:
 
 def is_residual(model: keras.Model) -> bool:
     """True when the model has a skip connection (an Add layer)."""
-    return any(isinstance(_unwrap(layer), keras.layers.Add) for layer in _flat_layers(model))
+    return any(isinstance(_unwrap(layer), keras.layers.Add) for layer in flat_layers(model))
