@@ -112,6 +112,24 @@ def test_unsupported_models_get_one_line_errors():
         tf_tickets.prune(nothing, method="random", sparsity=0.5)
 
 
+def test_a_nested_model_with_prunable_layers_is_refused_by_name_not_left_dense():
+    """Wrapping reaches a model's own layers; a backbone nested as one layer would keep every weight while the
+    ticket reported its sparsity over the rest."""
+    def nested(inner_layers):
+        inputs = keras.Input((8, 8, 3))
+        backbone = keras.Model(inputs, keras.Sequential(inner_layers)(inputs), name="backbone")
+        x = keras.Input((8, 8, 3))
+        return keras.Model(x, keras.layers.Dense(2, name="head")(keras.layers.Flatten()(backbone(x))), name="net")
+
+    model = nested([keras.layers.Conv2D(4, 3, name="conv_a"), keras.layers.Conv2D(4, 3, name="conv_b")])
+    with pytest.raises(TicketsError, match="'net' holds the model 'backbone'.*conv_a, conv_b.*stay dense") as error:
+        tf_tickets.prune(model, method="random", sparsity=0.5)
+    assert "\n" not in str(error.value)
+    # Nothing prunable inside (preprocessing, say): the outer layers are all there is, and they are pruned.
+    plain = tf_tickets.prune(nested([keras.layers.Rescaling(0.5)]), method="random", sparsity=0.5)
+    assert [layer.name for layer in plain.layers if tf_tickets.pruning.is_wrapped(layer)] == ["prune_low_magnitude_head"]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"sparsity": 1.0}, "sparsity must be in \\[0, 1\\)"), ({"sparsity": -0.1}, "sparsity must be in \\[0, 1\\)"),
     ({"method": "oracle"}, "unknown criterion 'oracle'"), ({"budget": "fair"}, "unknown budget 'fair'"),

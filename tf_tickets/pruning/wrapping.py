@@ -9,6 +9,7 @@ from typing import Callable, Optional
 from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import policies
+from tf_tickets.models import flat_layers
 from tf_tickets.pruning.carrier import is_wrapped
 from tf_tickets.pruning.schedules import FixedMask
 
@@ -26,6 +27,14 @@ def check_model(model) -> None:
     if not (isinstance(model, keras.Sequential) or getattr(model, "_is_graph_network", False)):
         raise TicketsError(f"{type(model).__name__} is a subclassed model; TF-MOT can wrap only Functional or "
                            "Sequential models: rebuild it with keras.Input(...) and layer calls")
+    for layer in model.layers:  # wrapping reaches a model's own layers only: nested ones would stay dense, unsaid
+        held = [inner.name for inner in flat_layers(layer) if policies.carries_weights(inner)] \
+            if isinstance(layer, keras.Model) else []
+        if held:
+            raise TicketsError(f"{model.name!r} holds the model {layer.name!r} as a layer, and its prunable layers "
+                               f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}) would stay dense: "
+                               f"tf_tickets prunes a model's own layers; call the nested model's layers on its "
+                               f"input instead (one flat Functional model), or prune {layer.name!r} by itself")
 
 
 def clone_with_weights(model) -> keras.Model:
