@@ -15,9 +15,10 @@ import tempfile
 import time
 
 
-def run(network, dataset, **settings):
-    """{run, epoch, test_accuracy, steps_per_execution}: seconds of the whole run (compile, one epoch of
-    `fit` with the loop's callbacks, evaluation) and of the epoch alone, with the `tf_tickets` imported;
+def run(network, dataset, mixed_precision=False, **settings):
+    """{run, epoch, test_accuracy, steps_per_execution, policy}: seconds of the whole run (compile, one epoch
+    of `fit` with the loop's callbacks, evaluation) and of the epoch alone, with the `tf_tickets` imported;
+    `mixed_precision`: under the policy `--mixed_precision` sets (the float32 policy is restored after);
     `settings`: more `TrainConfig` fields."""
     from tf_tickets import models
     from tf_tickets.backend import keras
@@ -34,16 +35,23 @@ def run(network, dataset, **settings):
 
     config = TrainConfig(training_steps="1ep", batch_size=64, lr=0.05, lr_schedule="constant", milestones=(),
                          validate_every_epoch=False, **settings)
-    model = models.build(network, dataset.input_shape, dataset.num_classes, seed=0)
-    with tempfile.TemporaryDirectory() as root:
-        run_dir = RunDir(os.path.join(root, "run"))
-        run_dir.claim({"benchmark": network, **settings})
-        epoch = EpochTime()
-        start = time.perf_counter()
-        _, results = loop.train(model, dataset, config, run_dir, callbacks=[epoch], verbose=0)
-        seconds = time.perf_counter() - start
+    policy = "float32"
+    if mixed_precision:  # only this checkout's tree is run so (earlier trees may not have `set_precision`)
+        from tf_tickets.training.distribution import set_precision
+        policy = set_precision(True)
+    try:
+        model = models.build(network, dataset.input_shape, dataset.num_classes, seed=0)
+        with tempfile.TemporaryDirectory() as root:
+            run_dir = RunDir(os.path.join(root, "run"))
+            run_dir.claim({"benchmark": network, **settings})
+            epoch = EpochTime()
+            start = time.perf_counter()
+            _, results = loop.train(model, dataset, config, run_dir, callbacks=[epoch], verbose=0)
+            seconds = time.perf_counter() - start
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     return {"run": seconds, "epoch": epoch.seconds, "test_accuracy": results["test_accuracy"],
-            "steps_per_execution": results.get("steps_per_execution", 1)}
+            "steps_per_execution": results.get("steps_per_execution", 1), "policy": policy}
 
 
 def main(tree, network, data_dir):

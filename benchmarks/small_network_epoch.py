@@ -12,8 +12,13 @@ With --then=REV it times instead the loop of an earlier commit (a temporary git 
 main the issue was filed against) and this checkout's, each with its default settings, one process a run,
 alternating: what a user of that commit gains, and whether the test accuracy stayed the same.
 
+With --mixed_precision it times float32 against the policy `--mixed_precision` sets, each with the
+default steps per call: the arithmetic itself made cheaper, for networks whose convolutions are the time
+(on a CPU with bfloat16 instructions, AVX512_BF16 or AMX; elsewhere bfloat16 runs emulated). The test
+accuracies differ, as the arithmetic does.
+
     python benchmarks/small_network_epoch.py [--data_dir=../shared/data/fashion-mnist] [--repeats=2]
-                                             [--then=REV] [--networks=mnist_lenet_300_100,...]
+                                             [--then=REV | --mixed_precision] [--networks=mnist_lenet_300_100,...]
 """
 import argparse
 import json
@@ -80,27 +85,43 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--then", help="an earlier commit whose loop to time beside this checkout's")
     parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated; default: %(default)s")
+    parser.add_argument("--mixed_precision", action="store_true",
+                        help="time float32 against the policy --mixed_precision sets (bfloat16 on a CPU) instead")
     args = parser.parse_args(argv)
     networks = [name for name in args.networks.split(",") if name]
     unknown = sorted(set(networks) - set(NETWORKS))
     if unknown or not networks:
         parser.error(f"--networks: choose from {', '.join(NETWORKS)}")
+    if args.then and args.mixed_precision:
+        parser.error("--then and --mixed_precision: choose one")
     if args.then:
         return then_and_now(args.then, args.data_dir, args.repeats, networks)
     dataset = data.load("fashion_mnist", args.data_dir)
     print(f"full Fashion-MNIST ({len(dataset.x_train)} training images), batch 64, {os.cpu_count()} CPU cores")
-    print("| network | measure | one step per call (s) | several (s) | steps per call | ratio | goal |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    if args.mixed_precision:
+        return side_by_side(dataset, networks, args.repeats, "float32", {}, "mixed precision",
+                            {"mixed_precision": True})
+    side_by_side(dataset, networks, args.repeats, "one step per call", {"steps_per_execution": 1},
+                 "several", {"steps_per_execution": 32})
+
+
+def side_by_side(dataset, networks, repeats, name_a, settings_a, name_b, settings_b):
+    """One epoch per network under two settings, alternating `repeats` times: the ratio b / a of the medians,
+    of the whole run and of the epoch alone, with what b ran as (steps per call, policy)."""
+    print(f"| network | measure | {name_a} (s) | {name_b} (s) | {name_b} ran with | ratio | test accuracy | goal |")
+    print("|---|---|---:|---:|---|---:|---|---|")
     for name in networks:
-        runs = {1: [], 32: []}
-        for _ in range(args.repeats):
-            for per_call in (1, 32):
-                runs[per_call].append(one_epoch(name, dataset, steps_per_execution=per_call))
-        chosen = runs[32][0]["steps_per_execution"]
+        runs = {"a": [], "b": []}
+        for _ in range(repeats):
+            for label, settings in (("a", settings_a), ("b", settings_b)):
+                runs[label].append(one_epoch(name, dataset, **settings))
+        b = runs["b"][0]
+        ran = f"{b['steps_per_execution']} steps per call, {b['policy']}"
+        accuracy = " / ".join(f"{runs[label][0]['test_accuracy']:.4f}" for label in ("a", "b"))
         for measure in ("run", "epoch"):
-            one, several = (statistics.median(r[measure] for r in runs[per_call]) for per_call in (1, 32))
-            print(f"| {name} | {'whole run' if measure == 'run' else 'epoch'} | {one:.1f} | {several:.1f} | "
-                  f"{chosen} | {several / one:.2f} | <= 0.6 |", flush=True)
+            a_s, b_s = (statistics.median(r[measure] for r in runs[label]) for label in ("a", "b"))
+            print(f"| {name} | {'whole run' if measure == 'run' else 'epoch'} | {a_s:.1f} | {b_s:.1f} | {ran} | "
+                  f"{b_s / a_s:.2f} | {accuracy} | <= 0.6 |", flush=True)
 
 
 if __name__ == "__main__":

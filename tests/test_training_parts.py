@@ -8,6 +8,7 @@ import pytest
 from tf_tickets.backend import keras, tf
 from tf_tickets import models
 from tf_tickets.errors import TicketsError
+from tf_tickets.training import distribution
 from tf_tickets.training.config import TrainConfig
 from tf_tickets.durations import Duration
 from tf_tickets.training.lr_schedules import make_schedule
@@ -128,3 +129,31 @@ def test_run_dir_refuses_a_run_with_other_settings(tmp_path):
     run.finish({"test_accuracy": 0.5})
     assert run.is_finished() and json.loads((tmp_path / "run" / "results.json").read_text())["test_accuracy"] == 0.5
     assert not [f for f in os.listdir(tmp_path / "run") if f.startswith(".tmp")]
+
+
+def test_bfloat16_instructions_are_read_from_cpuinfo(tmp_path):
+    x86, arm, older, empty = (tmp_path / n for n in ("x86", "arm", "older", "empty"))
+    x86.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n")
+    older.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    empty.write_text("processor\t: 0\n")
+    assert distribution.cpu_has_bfloat16(str(x86)) is True
+    assert distribution.cpu_has_bfloat16(str(arm)) is True
+    assert distribution.cpu_has_bfloat16(str(older)) is False
+    assert distribution.cpu_has_bfloat16(str(empty)) is None  # cannot tell: no warning either way
+    assert distribution.cpu_has_bfloat16(str(tmp_path / "absent")) is None
+
+
+@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="the CPU policy")
+def test_mixed_precision_on_a_cpu_warns_only_without_bfloat16_instructions():
+    import warnings
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert distribution.set_precision(True) == "mixed_bfloat16"
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    said = [str(w.message) for w in caught if "bfloat16 instructions" in str(w.message)]
+    assert len(said) == (distribution.cpu_has_bfloat16() is False)
+    assert distribution.set_precision(False) == "float32"
