@@ -8,8 +8,8 @@ from typing import Callable, Optional
 
 from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import policies
 from tf_tickets.models import flat_layers
+from tf_tickets.pruning import policies
 from tf_tickets.pruning.carrier import is_wrapped
 from tf_tickets.pruning.schedules import FixedMask
 
@@ -28,8 +28,9 @@ def check_model(model) -> None:
         raise TicketsError(f"{type(model).__name__} is a subclassed model; TF-MOT can wrap only Functional or "
                            "Sequential models: rebuild it with keras.Input(...) and layer calls")
     for layer in model.layers:  # wrapping reaches a model's own layers only: nested ones would stay dense, unsaid
-        held = [inner.name for inner in flat_layers(layer) if policies.carries_weights(inner)] \
-            if isinstance(layer, keras.Model) else []
+        if not isinstance(layer, keras.Model):
+            continue
+        held = [inner.name for inner in flat_layers(layer) if policies.carries_weights(inner)]
         if held:
             raise TicketsError(f"{model.name!r} holds the model {layer.name!r} as a layer, and its prunable layers "
                                f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}) would stay dense: "
