@@ -10,7 +10,7 @@
    <= 1.5 (SNIP), <= 3.5 (GraSP).
 3. SynFlow's 100 rounds end to end over the same forward+backward (goal <= 25 on cifar_vgg_19_bn), the
    first of the architecture (its float64 scoring copy and tracing counted) and a second one, each the median of
-   --repeats (scoring copies cleared before each first).
+   --repeats (scoring copies cleared before each first); and its floor, the 100 float64 gradient passes alone.
 4. Smart-ratio layer budgets for cifar_vgg_19_bn, in seconds (goal < 1 s).
 
     python benchmarks/prune_cost.py [--models=cifar_resnet_32_32,cifar_vgg_19_bn] [--batch_size=100]
@@ -29,6 +29,7 @@ import tensorflow_model_optimization as tfmot  # noqa: E402
 import tf_tickets  # noqa: E402
 from tf_tickets import budgets, models, pruning  # noqa: E402
 from tf_tickets.backend import keras, tf  # noqa: E402
+from tf_tickets.models.common import blank_clone  # noqa: E402
 from tf_tickets.pruning import targets  # noqa: E402
 
 from fit_throughput import StepTimes  # noqa: E402  (a sibling script: one way of timing steps in fit)
@@ -93,6 +94,29 @@ def compiled_forward_backward(model, x, y):
     return run
 
 
+def synflow_gradient_passes(model, rounds=100):
+    """SynFlow's floor, traced and run once (a callable): the `rounds` float64 dR/dw passes of |w| on one
+    all-ones image that its rounds must run, and nothing else (no scores, selection or zeroing)."""
+    clone = blank_clone(model, "float64")
+    for mine, theirs in zip(clone.weights, model.weights):
+        mine.assign(tf.abs(tf.cast(theirs, tf.float64)))
+    kernels = [layer.kernel for layer in models.prunable_layers(clone)]
+    ones = tf.ones((1,) + tuple(model.input_shape[1:]), tf.float64)
+
+    @tf.function
+    def gradients():
+        with tf.GradientTape() as tape:
+            flow = tf.reduce_sum(clone(ones, training=False))
+        return tape.gradient(flow, kernels)
+
+    def run():
+        for _ in range(rounds):
+            gradients()  # done when it returns (a CPU); dropped at once, as a round drops its own
+
+    gradients()
+    return run
+
+
 def scoring_ratios(model_name, shape, batch_size, repeats, synflow):
     """(seconds of the compiled forward+backward, {measure: seconds / that pass}) for one network. The pass
     is timed right before and right after each measure, which is divided by their mean: this machine's
@@ -129,6 +153,7 @@ def scoring_ratios(model_name, shape, batch_size, repeats, synflow):
                 wrapped = pruning.wrap(model)
                 measured.append(ratio(lambda: pruner.masks(wrapped)))
         ratios["synflow first"], ratios["synflow then"] = statistics.median(firsts), statistics.median(thens)
+        ratios["synflow passes"] = ratio(synflow_gradient_passes(model))
     return statistics.median(bases), ratios
 
 
@@ -164,6 +189,7 @@ def main(argv=None):
         if "synflow first" in ratios:
             row("SynFlow 100 rounds, first of the architecture / forward+backward", ratios["synflow first"], "<= 25")
             row("SynFlow 100 rounds, second / forward+backward", ratios["synflow then"])
+            row("SynFlow's 100 float64 gradient passes alone (its floor) / forward+backward", ratios["synflow passes"])
     print(f"| cifar_vgg_19_bn | smart ratio (seconds) | {smart_ratio_seconds(args.repeats):.4f} | < 1 s |")
 
 
