@@ -53,7 +53,6 @@ def test_trains_real_fashion_mnist_well_above_chance(tmp_path, fashion_mnist_dir
     assert f"test accuracy {results['test_accuracy']:.4f}" in again.stdout
 
 
-@pytest.mark.slow
 def last_checkpoint(directory) -> int:
     """The highest N of the ckpt-N.index files in `directory` (0 when none)."""
     numbers = [int(name[len("ckpt-"):-len(".index")]) for name in os.listdir(directory)
@@ -61,6 +60,7 @@ def last_checkpoint(directory) -> int:
     return max(numbers, default=0)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     run_dir = tmp_path / "run"
     args = [sys.executable, "-m", "tf_tickets.train", *QUICK, "--dataset=embedded", "--training_steps=12ep",

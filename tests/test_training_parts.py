@@ -1,6 +1,7 @@
 """Durations, learning-rate schedules, coupled L2, run directories: the parts a run is made of."""
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -146,7 +147,6 @@ def test_bfloat16_instructions_are_read_from_cpuinfo(tmp_path):
 
 @pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="the CPU policy")
 def test_mixed_precision_on_a_cpu_warns_only_without_bfloat16_instructions():
-    import warnings
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
