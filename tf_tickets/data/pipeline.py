@@ -21,7 +21,7 @@ AUTOTUNE = tf.data.AUTOTUNE
 # The functions tf.data traces have no tensor-dependent Python control flow, so AutoGraph has nothing to
 # rewrite in them. Converting them anyway took half of building both pipelines and reading a batch of each
 # (0.35 s against 0.16 s, medians of six fresh processes), once per process.
-plain_graph = tf.autograph.experimental.do_not_convert
+_plain_graph = tf.autograph.experimental.do_not_convert
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:
@@ -97,7 +97,7 @@ def train_dataset(data: ImageData, batch_size: int, seed: int, start_epoch: int 
     padding = int(data.crop_padding)
     augmenting = augment and data.augment == "crop_flip"
 
-    @plain_graph
+    @_plain_graph
     def epoch_batches(epoch):  # cheap: indices (and augmentation parameters) only, in order
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
                                                          seed=tf.stack([seed_t, epoch]))
@@ -107,7 +107,7 @@ def train_dataset(data: ImageData, batch_size: int, seed: int, start_epoch: int 
         return tf.data.Dataset.from_tensor_slices(
             (order, tf.gather(offsets, order), tf.gather(flips, order))).batch(batch_size)
 
-    @plain_graph
+    @_plain_graph
     def load_batch(index, offsets=None, flips=None):  # heavy: runs in parallel across batches
         images = tf.gather(x_all, index)
         if augmenting:
@@ -132,7 +132,7 @@ def eval_dataset(data: ImageData, batch_size: int, shard_options: bool = True) -
         x_all = tf.constant(data.x_test)
         y_all = tf.constant(data.y_test)
     ds = tf.data.Dataset.range(len(data.y_test)).batch(batch_size)
-    ds = ds.map(plain_graph(lambda i: (normalize(tf.gather(x_all, i), data), tf.gather(y_all, i))),
+    ds = ds.map(_plain_graph(lambda i: (normalize(tf.gather(x_all, i), data), tf.gather(y_all, i))),
                 num_parallel_calls=AUTOTUNE)
     return _options(ds.prefetch(AUTOTUNE), shard_options)
 
