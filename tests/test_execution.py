@@ -14,6 +14,7 @@ from tf_tickets.pruning import wrap
 from tf_tickets.pruning.config import PruningConfig
 from tf_tickets.runs import FromCriterion, Outputs, RunSpec
 from tf_tickets.training.config import TrainConfig
+from tf_tickets.training import execution, loop
 from tf_tickets.training.execution import auto_limit, steps_per_execution
 from tf_tickets.training.run_dir import RunDir
 
@@ -67,3 +68,30 @@ def test_a_run_with_several_steps_per_call_is_the_same_run(tmp_path):
         b, step_b = rewind.load(str(one / name))
         assert step_a == step_b and all(np.allclose(a[k], b[k], rtol=1e-5, atol=1e-6) for k in a), name
     assert results[0]["test_accuracy"] == pytest.approx(results[1]["test_accuracy"], abs=1e-3)
+
+
+def test_several_steps_per_call_trace_each_step_once_and_train_as_keras_own_loop(tmp_path, monkeypatch):
+    fmnist = corrupt.subsample(data.load("embedded"), 0.1, seed=0)  # 600 images: 10 steps of 60 an epoch
+    train = TrainConfig(training_steps="2ep", batch_size=60, lr=0.05, lr_schedule="constant", milestones=(),
+                        validate_every_epoch=True, eval_batch_size=300, steps_per_execution=4)  # calls of 4, 4, 2
+    runs = {}
+    for own in (True, False):  # ours, then Keras' own several-step functions
+        if not own:
+            monkeypatch.setattr(execution, "trace_each_step_once", lambda model: None)
+        model = models.build("mnist_lenet_300_100", fmnist.input_shape, fmnist.num_classes, seed=0)
+        traces = {"train": 0, "test": 0}
+        for kind in traces:
+            step = getattr(model, f"{kind}_step")
+
+            def counted(batch, kind=kind, step=step):
+                traces[kind] += 1
+                return step(batch)
+            setattr(model, f"{kind}_step", counted)
+        model, results = loop.train(model, fmnist, train, RunDir(str(tmp_path / str(own))), verbose=0)
+        runs[own] = traces, results, model.get_weights()
+    (ours, ours_results, ours_weights), (keras_own, keras_results, keras_weights) = runs[True], runs[False]
+    assert ours == {"train": 1, "test": 1} and keras_own == {"train": 2, "test": 2}
+    assert ours_results["steps"] == keras_results["steps"] == 20
+    assert ours_results["steps_per_execution"] == 4
+    assert all(np.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip(ours_weights, keras_weights))
+    assert ours_results["test_accuracy"] == pytest.approx(keras_results["test_accuracy"], abs=1e-6)

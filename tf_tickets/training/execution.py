@@ -1,4 +1,5 @@
-"""How many training steps one call of the compiled train function runs (Keras' `steps_per_execution`).
+"""How many training steps one call of the compiled train function runs (Keras' `steps_per_execution`),
+and train and test functions that trace their step once at several steps per call.
 
 Small networks spend most of a step outside the arithmetic (Python, callbacks, dispatch), so several
 steps per call make them much faster. Keras then calls the batch hooks of callbacks once per call, so
@@ -13,7 +14,7 @@ ResNet20 took 1.25x on one machine and 0.83-1.05x on another (its convolutions a
 import math
 from typing import Iterable
 
-from tf_tickets.backend import keras
+from tf_tickets.backend import keras, tf
 from tf_tickets.pruning.schedules import FixedMask
 
 AUTO_LIMIT = 32  # "auto": at most this many steps per call
@@ -60,3 +61,43 @@ def steps_per_execution(callbacks: Iterable, model, steps_per_epoch: int, initia
     if common == 0:
         return cap
     return max(d for d in range(1, min(cap, common) + 1) if common % d == 0)
+
+
+
+def trace_each_step_once(model) -> None:
+    """Gives a model compiled with several steps per call train and test functions that trace each step
+    once. Keras' own (`for _ in tf.range(n): outputs = step(...)`) leaves `outputs` undefined before the
+    loop, so AutoGraph traces the whole step a second time to learn its structure, once per run: 0.1 s of
+    a pruned LeNet-300-100's run (TF-MOT's wrappers make the step costly to trace), measured. Here the
+    loop and the last step call Keras' one-step function, the one `fit` runs at one step per call, traced
+    once and reused."""
+    count = model.steps_per_execution
+    if count is None or model.run_eagerly or isinstance(
+            model.distribute_strategy, tf.distribute.experimental.ParameterServerStrategy):
+        return
+    n = int(count.numpy())
+    if n == 1:
+        return
+    count.assign(1)  # Keras makes its one-step functions when one step per call is set
+    try:
+        train_step, test_step = model.make_train_function(force=True), model.make_test_function(force=True)
+    finally:
+        count.assign(n)
+    model.train_function = _steps(train_step, count)
+    model.test_function = _steps(test_step, count)
+
+
+def _steps(one_step, count):
+    """`count` steps (a variable: Keras lowers it for an epoch's last call) of `one_step`, returning the
+    outputs of the last, as Keras' several-step functions do."""
+    @tf.function(reduce_retracing=True, autograph=False)
+    def steps(iterator):
+        def step(i):
+            outputs = [t for t in tf.nest.flatten(one_step(iterator)) if tf.is_tensor(t)]
+            with tf.control_dependencies(outputs):
+                return i + 1
+
+        tf.while_loop(lambda i: i < count - 1, step, [tf.constant(0, count.dtype)])
+        return one_step(iterator)
+
+    return steps

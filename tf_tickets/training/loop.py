@@ -55,6 +55,7 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
     per_call = execution.steps_per_execution(callbacks + [stop], model, steps_per_epoch, initial_step, limit)
     with strategy.scope():
         model = compile_model(model, config, steps_per_epoch, per_call)
+        execution.trace_each_step_once(model)
         optimizer = model.optimizer
         getattr(optimizer, "inner_optimizer", optimizer).build(model.trainable_variables)
         checkpoint = ResumableCheckpoint(run_dir.checkpoints, model, optimizer, chief, worker_id(strategy))
