@@ -13,8 +13,8 @@ from tf_tickets.data import corrupt
 from tf_tickets.pruning import wrap
 from tf_tickets.pruning.config import PruningConfig
 from tf_tickets.runs import FromCriterion, Outputs, RunSpec
-from tf_tickets.training.config import TrainConfig
 from tf_tickets.training import execution, loop
+from tf_tickets.training.config import TrainConfig
 from tf_tickets.training.execution import auto_limit, steps_per_execution
 from tf_tickets.training.run_dir import RunDir
 

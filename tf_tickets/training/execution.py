@@ -63,7 +63,6 @@ def steps_per_execution(callbacks: Iterable, model, steps_per_epoch: int, initia
     return max(d for d in range(1, min(cap, common) + 1) if common % d == 0)
 
 
-
 def trace_each_step_once(model) -> None:
     """Gives a model compiled with several steps per call train and test functions that trace each step
     once. Keras' own (`for _ in tf.range(n): outputs = step(...)`) leaves `outputs` undefined before the
