@@ -20,6 +20,7 @@ from tf_tickets.pruning import format_report
 from tf_tickets.pruning.report import collapse_line
 from tf_tickets.pruning.config import DENSE, parse_method_budget
 from tf_tickets.training import flags as train_flags
+from tf_tickets.training.compiled import CompiledModels
 from tf_tickets.training.run_dir import RunDir
 
 TICKETS = flags.DEFINE_list("tickets", ["dense", "random@smart_ratio", "snip@global"],
@@ -53,6 +54,10 @@ def main(argv):
     strategy, _ = harness.devices(base)
     dataset = harness.load_data(base)
     rows = []
+    compiled = CompiledModels()  # shared by every run here: none keeps its model
+    for _, _, grid in plans.values():
+        if grid is not None:
+            grid.compiled = compiled
     progress = Progress(sum(len(stages) for stages, _, _ in plans.values()), cli.verbose())
     for name, (stages, counted, grid) in plans.items():
         for stage in stages:
@@ -64,7 +69,8 @@ def main(argv):
                 results = run_dir.results()
             else:
                 logging.info("%s: training in %s", name, run_dir.path)
-                results = runner.execute(stage.spec, dataset, run_dir, strategy, verbose=progress.fit_verbosity)
+                results = runner.execute(stage.spec, dataset, run_dir, strategy, verbose=progress.fit_verbosity,
+                                         compiled=compiled)
             progress.done(stage.name, results, time.time() - started, reused)
         results = RunDir(os.path.join(root, counted)).results()
         if results.get("sparsity_report"):

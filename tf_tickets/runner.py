@@ -24,6 +24,7 @@ from tf_tickets.pruning import assign_masks, collapse, current_masks, format_rep
 from tf_tickets.pruning.report import totals
 from tf_tickets.runs import RunSpec
 from tf_tickets.training import loop
+from tf_tickets.training.compiled import CompiledModels
 from tf_tickets.training.run_dir import RunDir
 
 __all__ = ["Run", "RunSpec", "build_model", "execute", "finish"]
@@ -95,13 +96,15 @@ def output_callbacks(run: Run, run_dir: RunDir, chief: bool) -> List:
 
 
 def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True,
-            verbose: Optional[int] = None, build: Optional[Callable] = None) -> dict:
+            verbose: Optional[int] = None, build: Optional[Callable] = None,
+            compiled: Optional[CompiledModels] = None) -> dict:
     """Trains the run (resuming it if it was cut short) and returns its results.
 
     The initial masks are computed and checked against the model before the run directory is claimed,
     so that bad input (say, labels beyond the model's classes) leaves nothing behind. Log lines of the
     run go to its directory's log file as well. `verbose`: Keras' verbosity for `fit` (None: default);
-    `build(seed)`: the user's own model instead of the registry's `spec.model`.
+    `build(seed)`: the user's own model instead of the registry's `spec.model`; `compiled`: the compiled
+    models a grid's runs share (`training/compiled.py`).
     """
     run = Run(spec, data, build)
     with held_log() as earlier:  # what pruning says before the directory exists goes to its log file too
@@ -113,17 +116,17 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
             collapse.check(model, spec.pruning.on_collapse)  # "raise" stops here, before anything is written
     run_dir.claim(spec.identity())
     with run_log(run_dir, chief, earlier):
-        return _train(run, model, callbacks, run_dir, strategy, chief, verbose)
+        return _train(run, model, callbacks, run_dir, strategy, chief, verbose, compiled)
 
 
-def _train(run: Run, model, callbacks, run_dir, strategy, chief, verbose) -> dict:
+def _train(run: Run, model, callbacks, run_dir, strategy, chief, verbose, compiled=None) -> dict:
     spec = run.spec
     if not spec.dense:
         step = [tfmot.sparsity.keras.UpdatePruningStep()] if spec.masks.uses_pruning_step else []
         callbacks = step + spec.masks.callbacks(run) + callbacks
     callbacks += output_callbacks(run, run_dir, chief)
     model, results = loop.train(model, run.train_data, spec.train, run_dir, strategy, callbacks=callbacks,
-                                initial_step=spec.start.step, verbose=verbose)
+                                initial_step=spec.start.step, verbose=verbose, compiled=compiled)
     return finish(run, model, results, run_dir, chief)
 
 

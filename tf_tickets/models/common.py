@@ -1,7 +1,10 @@
-"""The model registry and the pieces every family shares: input checks and the classifier head."""
+"""The model registry and the pieces every family shares: input checks, the classifier head, blank
+copies, and the architecture key."""
+import hashlib
+import json
 from typing import Dict, Optional, Sequence, Tuple
 
-from tf_tickets.backend import keras
+from tf_tickets.backend import keras, tf
 from tf_tickets.errors import TicketsError
 from tf_tickets.registry import Registry
 
@@ -66,3 +69,21 @@ def blank_clone(model, dtype: Optional[str] = None, layer_of=None, classes: Opti
     rebuild = blank_copy(dtype, classes)
     return keras.models.clone_model(model, input_tensors=inputs,
                                     clone_function=lambda layer: rebuild(layer_of(layer) if layer_of else layer))
+
+
+def architecture(model) -> str:
+    """A key for the architecture: layer classes, configs and connections, weight shapes, the strategy
+    (not initialisers: models of one architecture built from other seeds share a key). Scoring copies and
+    compiled models are kept by it."""
+    config = json.dumps(_without_initializers(model.get_config()), sort_keys=True, default=str)
+    shapes = [tuple(w.shape) for w in model.weights]
+    strategy = id(tf.distribute.get_strategy())
+    return hashlib.sha1(f"{config}|{shapes}|{strategy}".encode()).hexdigest()
+
+
+def _without_initializers(config):
+    if isinstance(config, dict):
+        return {k: _without_initializers(v) for k, v in config.items() if not k.endswith("initializer")}
+    if isinstance(config, (list, tuple)):
+        return [_without_initializers(v) for v in config]
+    return config

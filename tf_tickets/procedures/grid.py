@@ -15,6 +15,7 @@ from tf_tickets import checks as check_registry
 from tf_tickets import runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures.base import Procedure, Stage
+from tf_tickets.training.compiled import CompiledModels
 from tf_tickets.training.run_dir import RunDir
 
 
@@ -25,6 +26,7 @@ class StagePlan:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         self.stages: Dict[str, Stage] = collections.OrderedDict()
+        self.compiled = CompiledModels()  # the runs keep no model: later ones train the compiled one
 
     def add(self, stage: Stage) -> Stage:
         """The stage, its references resolved under the root (once: a shared stage is added by each user)."""
@@ -65,7 +67,8 @@ class StagePlan:
         if missing:
             raise TicketsError(f"{stage.name} needs {missing[0]} to have finished first")
         logging.info("run %s", stage.name)
-        return runner.execute(stage.spec, data, run_dir, strategy, verbose=verbose, build=build)
+        return runner.execute(stage.spec, data, run_dir, strategy, verbose=verbose, build=build,
+                              compiled=self.compiled)
 
 
 class Grid(StagePlan):

@@ -7,12 +7,10 @@ object, so the copy is kept per architecture (a few at most) and each scoring re
 weights from the model being scored: a grid's runs of one network clone once and trace once.
 """
 import collections
-import hashlib
-import json
 from typing import Optional
 
-from tf_tickets.backend import keras, tf
-from tf_tickets.models.common import blank_clone
+from tf_tickets.backend import keras
+from tf_tickets.models.common import architecture, blank_clone
 from tf_tickets.models.second_order_batch_norm import SecondOrderBatchNormalization
 from tf_tickets.pruning.carrier import carrier_of, inner_layer
 
@@ -20,23 +18,6 @@ KEEP = 4  # architectures kept; the least recently used copy goes first
 # Layers rebuilt as a subclass for criteria that differentiate their gradient (`Criterion.second_order`).
 SECOND_ORDER = {keras.layers.BatchNormalization: SecondOrderBatchNormalization}
 _COPIES: "collections.OrderedDict[str, object]" = collections.OrderedDict()
-
-
-def architecture(model) -> str:
-    """A key for the architecture: layer classes, configs and connections, weight shapes, the strategy
-    (not initialisers: models of one architecture built from other seeds share a copy)."""
-    config = json.dumps(_without_initializers(model.get_config()), sort_keys=True, default=str)
-    shapes = [tuple(w.shape) for w in model.weights]
-    strategy = id(tf.distribute.get_strategy())
-    return hashlib.sha1(f"{config}|{shapes}|{strategy}".encode()).hexdigest()
-
-
-def _without_initializers(config):
-    if isinstance(config, dict):
-        return {k: _without_initializers(v) for k, v in config.items() if not k.endswith("initializer")}
-    if isinstance(config, (list, tuple)):
-        return [_without_initializers(v) for v in config]
-    return config
 
 
 def scoring_copy(wrapped, dtype: Optional[str] = None, second_order: bool = False):

@@ -1,4 +1,5 @@
 """Trains a model with `fit` and our callbacks in a run directory, resuming where a killed run stopped."""
+import dataclasses
 import sys
 import time
 from typing import Callable, Iterable, Optional, Tuple, TypeVar
@@ -9,6 +10,7 @@ from tf_tickets.backend import keras, tf
 from tf_tickets.callbacks import MetricsLog, ResumableCheckpoint, StopAtStep
 from tf_tickets.data import ImageData, pipeline
 from tf_tickets.training import execution
+from tf_tickets.training.compiled import CompiledModels
 from tf_tickets.training.config import TrainConfig
 from tf_tickets.training.distribution import is_chief, worker_id
 from tf_tickets.training.run_dir import RunDir
@@ -33,14 +35,17 @@ def build_in_scope(build: Callable[[], T], strategy: Optional[tf.distribute.Stra
 
 def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: RunDir,
           strategy: Optional[tf.distribute.Strategy] = None, callbacks: Iterable[keras.callbacks.Callback] = (),
-          verbose: Optional[int] = None, initial_step: int = 0) -> Tuple[keras.Model, dict]:
+          verbose: Optional[int] = None, initial_step: int = 0,
+          compiled: Optional[CompiledModels] = None) -> Tuple[keras.Model, dict]:
     """Compiles (inside the strategy's scope), trains and evaluates; returns the model and its results.
 
     The caller writes the results (`run_dir.finish`) once it has added what it knows. A run that
     starts at `initial_step` (late rewinding) continues the learning-rate schedule from that step, and
     the data order from the start of that step's epoch.
 
-    `model` was built inside the strategy's scope (`build_in_scope`); it may carry masks.
+    `model` was built inside the strategy's scope (`build_in_scope`); it may carry masks. `compiled`: the
+    compiled models a grid's runs share (`training/compiled.py`); the model handed back may then be a kept
+    one, holding `model`'s weights, which a later run with the same `compiled` overwrites.
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = is_chief(strategy)
@@ -54,10 +59,19 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
     limit = config.steps_per_execution or execution.auto_limit(model)
     per_call = execution.steps_per_execution(callbacks + [stop], model, steps_per_epoch, initial_step, limit)
     with strategy.scope():
-        model = compile_model(model, config, steps_per_epoch, per_call)
-        execution.trace_each_step_once(model)
+        key = None
+        if compiled is not None and compiled.sharable(model, strategy):  # seeds only change the weights
+            key = compiled.key(model, (dataclasses.replace(config, seed=0, data_seed=None), steps_per_epoch, per_call))
+        kept = compiled.take(key, model) if key else None
+        if kept is not None:
+            model = kept
+        else:
+            model = compile_model(model, config, steps_per_epoch, per_call)
+            execution.trace_each_step_once(model)
+            getattr(model.optimizer, "inner_optimizer", model.optimizer).build(model.trainable_variables)
+            if key:
+                compiled.keep(key, model)
         optimizer = model.optimizer
-        getattr(optimizer, "inner_optimizer", optimizer).build(model.trainable_variables)
         checkpoint = ResumableCheckpoint(run_dir.checkpoints, model, optimizer, chief, worker_id(strategy))
         start_epoch = checkpoint.restore()
         if start_epoch:
