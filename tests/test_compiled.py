@@ -3,43 +3,53 @@ import json
 import pathlib
 
 import numpy as np
+import pytest
 
 from tf_tickets import models
 from tf_tickets.backend import keras, tf
 from tf_tickets.training import loop
 from tf_tickets.training.compiled import CompiledModels
 
-GRID = ["--model=mnist_lenet_300_100", "--dataset=embedded", "--train_fraction=0.25", "--batch_size=50",
-        "--lr=0.05", "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false",
-        "--training_steps=45it", "--methods=random@smart_ratio,snip@global", "--sparsity=0.9", "--seeds=0,1",
-        "--checks=random_labels,rearrange"]
+TINY = ["--model=mnist_lenet_300_100", "--dataset=embedded", "--train_fraction=0.25", "--batch_size=50", "--lr=0.05",
+        "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false", "--training_steps=45it",
+        "--sparsity=0.9", "--seeds=0,1"]
+# Tickets at initialisation under the mask- and data-side checks: ten runs of one architecture and settings.
+AT_INIT = ["--methods=random@smart_ratio,snip@global", "--checks=random_labels,rearrange"]
+# Lottery tickets rewound to step 15 (dense pretraining, then pruned runs from step 15 on) under the
+# weight-side checks and half the data (other steps per epoch): several kept models, reused.
+LOTTERY = ["--methods=lottery", "--rewind_to=15it", "--checks=reinit,shuffle,half_data"]
 
 
 def run_files(root: pathlib.Path):
     return sorted(p.relative_to(root) for p in root.rglob("results.json"))
 
 
-def test_a_grid_compiles_once_and_its_runs_equal_fresh_models(tmp_path, run_main, monkeypatch):
+@pytest.mark.parametrize("grid, runs, compiled", [(AT_INIT, 10, 1), (LOTTERY, 12, 3)], ids=["at_init", "lottery"])
+def test_a_grid_compiles_once_per_kind_of_run_and_its_runs_equal_fresh_models(tmp_path, run_main, monkeypatch,
+                                                                                grid, runs, compiled):
     compiles = []
     compile_model = loop.compile_model
     monkeypatch.setattr(loop, "compile_model", lambda *args, **kw: compiles.append(1) or compile_model(*args, **kw))
-    shared = run_main("tf_tickets.sanity", *GRID, f"--run_dir={tmp_path / 'shared'}")
+    shared = run_main("tf_tickets.sanity", *TINY, *grid, f"--run_dir={tmp_path / 'shared'}")
     assert shared.returncode == 0, shared.stderr[-3000:]
-    assert len(compiles) == 1  # ten runs (two methods, seeds, random labels, rearranged masks): one model
+    assert len(compiles) == compiled
 
     monkeypatch.setattr(CompiledModels, "take", lambda self, key, model: None)  # every run its own
-    fresh = run_main("tf_tickets.sanity", *GRID, f"--run_dir={tmp_path / 'fresh'}")
+    fresh = run_main("tf_tickets.sanity", *TINY, *grid, f"--run_dir={tmp_path / 'fresh'}")
     assert fresh.returncode == 0, fresh.stderr[-3000:]
-    assert len(compiles) == 1 + 10
+    assert len(compiles) == compiled + runs
 
-    runs = run_files(tmp_path / "shared")
-    assert len(runs) == 10 and runs == run_files(tmp_path / "fresh")
-    for run in runs:
-        a, b = (json.loads((tmp_path / side / run).read_text()) for side in ("shared", "fresh"))
-        assert a["steps"] == b["steps"] == 45, run
-        assert a["test_loss"] == b["test_loss"] and a["test_accuracy"] == b["test_accuracy"], run
-        masks_a, masks_b = (np.load(tmp_path / side / run.parent / "masks.npz") for side in ("shared", "fresh"))
-        assert all(np.array_equal(masks_a[k], masks_b[k]) for k in masks_b.files), run
+    names = run_files(tmp_path / "shared")
+    assert len(names) == runs and names == run_files(tmp_path / "fresh")
+    for run in names:
+        kept, own = (json.loads((tmp_path / side / run).read_text()) for side in ("shared", "fresh"))
+        assert kept["steps"] == own["steps"], run
+        assert kept["test_loss"] == own["test_loss"] and kept["test_accuracy"] == own["test_accuracy"], run
+        saved = sorted(p.name for p in (tmp_path / "shared" / run.parent).glob("*.npz"))  # masks, weights
+        assert saved == sorted(p.name for p in (tmp_path / "fresh" / run.parent).glob("*.npz")), run
+        for name in saved:
+            kept, own = (np.load(tmp_path / side / run.parent / name) for side in ("shared", "fresh"))
+            assert kept.files == own.files and all(np.array_equal(kept[k], own[k]) for k in own.files), (run, name)
     tables = [result.stdout.split("\n\n", 1)[1] for result in (shared, fresh)]
     assert tables[0].replace(str(tmp_path / "shared"), "") == tables[1].replace(str(tmp_path / "fresh"), "")
 
