@@ -16,6 +16,7 @@ from keras_tuner.engine.trial import TrialStatus
 from tf_tickets import files, run_files, runner
 from tf_tickets.errors import TicketsError
 from tf_tickets.tuning import plan as plan_module
+from tf_tickets.training.compiled import CompiledModels
 from tf_tickets.training.run_dir import RunDir
 
 REPORTED = ("test_accuracy", "test_loss")  # what each trial reports to the oracle
@@ -30,6 +31,7 @@ class RunTrials(kt.Tuner):
         self.plan, self.data, self.steps_per_epoch = plan, data, steps_per_epoch
         self.progress, self.total, self.strategy, self.chief = progress, total, strategy, chief
         self._outcome = {}
+        self._compiled = CompiledModels()  # trials keep no model: those of one architecture and settings share one
         kt_config.DEBUG = progress.verbose  # keras-tuner prints each failed trial's traceback when set (its default)
         super().__init__(oracle, hypermodel=None, directory=directory, project_name=project_name, overwrite=False)
 
@@ -49,7 +51,7 @@ class RunTrials(kt.Tuner):
                 results = run_dir.results()
             else:
                 results = runner.execute(spec, self.data, run_dir, self.strategy, self.chief,
-                                         verbose=self.progress.fit_verbosity)
+                                         verbose=self.progress.fit_verbosity, compiled=self._compiled)
                 if self.chief and not values.get(plan_module.PARENT):  # a continuation's flags cannot say where it starts
                     files.write_atomic(run_dir.file(run_files.FLAGS), self.plan.flagfile(values, run_dir.path))
         except TicketsError as error:
