@@ -1,14 +1,18 @@
 """A grid's runs share one compiled model per architecture and settings, with the results of fresh models."""
+import dataclasses
 import json
 import pathlib
 
 import numpy as np
 import pytest
 
-from tf_tickets import models
+from tf_tickets import data, models
 from tf_tickets.backend import keras, tf
+from tf_tickets.data import corrupt
 from tf_tickets.training import loop
 from tf_tickets.training.compiled import CompiledModels
+from tf_tickets.training.config import TrainConfig
+from tf_tickets.training.run_dir import RunDir
 
 TINY = ["--model=mnist_lenet_300_100", "--dataset=embedded", "--train_fraction=0.25", "--batch_size=50", "--lr=0.05",
         "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false", "--training_steps=45it",
@@ -52,6 +56,28 @@ def test_a_grid_compiles_once_per_kind_of_run_and_its_runs_equal_fresh_models(tm
             assert kept.files == own.files and all(np.array_equal(kept[k], own[k]) for k in own.files), (run, name)
     tables = [result.stdout.split("\n\n", 1)[1] for result in (shared, fresh)]
     assert tables[0].replace(str(tmp_path / "shared"), "") == tables[1].replace(str(tmp_path / "fresh"), "")
+
+
+def test_a_kept_model_runs_as_many_steps_per_call_as_a_fresh_one(tmp_path):
+    fmnist = corrupt.subsample(data.load("embedded"), 0.1, seed=0)  # 600 images: 10 steps of 60 an epoch
+    train = TrainConfig(training_steps="2ep", batch_size=60, lr=0.05, lr_schedule="constant", milestones=(),
+                        validate_every_epoch=False, steps_per_execution=4)  # calls of 4, 4 and 2 an epoch
+    compiled, kept, per_call = CompiledModels(), None, []
+    for seed in (0, 1):
+        model = models.build("mnist_lenet_300_100", fmnist.input_shape, fmnist.num_classes, seed=seed)
+        trained, results = loop.train(model, fmnist, dataclasses.replace(train, seed=seed),
+                                      RunDir(str(tmp_path / f"seed{seed}")), verbose=0, compiled=compiled)
+        assert results["steps"] == 20
+        if kept is None:  # the first run stopped after a call of 2, which Keras left as the steps per call
+            kept, steps = trained, trained.train_function
+
+            def counted(iterator):
+                before = int(kept.optimizer.iterations.numpy())
+                outputs = steps(iterator)
+                per_call.append(int(kept.optimizer.iterations.numpy()) - before)
+                return outputs
+            kept.train_function = counted
+    assert trained is kept and per_call == [4, 4, 2, 4, 4, 2]
 
 
 def test_models_that_draw_random_numbers_or_run_distributed_or_in_mixed_precision_are_not_shared():
