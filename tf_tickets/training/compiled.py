@@ -5,8 +5,8 @@ and optimises their graphs on the first call: 0.4-0.5 s of each 2 s run of READM
 LeNet-300-100), paid again by every run. `CompiledModels` keeps the model a run compiled; a later run
 with a model of the same architecture (initialisers aside: seeds differ) and the same training settings
 trains the kept model instead, every weight (masks included) copied from its own model and the
-optimizer's variables put back to their values before the first step. Its results are those of its own
-model, trained from scratch (tested); command 1's grid takes 0.67x the time (`benchmarks/grid_runs.py`).
+optimizer's variables and its steps per call put back to their values before the first step. Its results are those of its own
+model, trained from scratch (tested); command 1's grid takes 0.67x the time (`benchmarks/grid_runs.py --repeats=5`).
 
 Only a caller that keeps no trained model from one run to the next may pass one: `loop.train` hands back
 the kept model, which the next run overwrites. Models whose training draws random numbers (dropout,
@@ -28,6 +28,9 @@ KEEP = 4  # settings kept; the least recently used model goes first
 class _Kept:
     model: keras.Model
     optimizer_start: List  # the optimizer's variables before the first step
+    # Keras lowers it for an epoch's last call and puts it back only if the epoch goes on: a run that
+    # stops there leaves it lowered.
+    steps_per_call: int
 
 
 class CompiledModels:
@@ -50,8 +53,8 @@ class CompiledModels:
         return f"{architecture(model)}|{settings!r}"
 
     def take(self, key: str, model) -> Optional[keras.Model]:
-        """The model kept under `key`, holding `model`'s weights and its optimizer as before the first step;
-        None if none is kept."""
+        """The model kept under `key`, holding `model`'s weights, its optimizer and steps per call as before
+        the first step; None if none is kept."""
         kept = self._kept.get(key)
         if kept is None:
             return None
@@ -60,11 +63,12 @@ class CompiledModels:
             mine.assign(theirs)
         for variable, value in zip(kept.model.optimizer.variables, kept.optimizer_start):
             variable.assign(value)
+        kept.model.steps_per_execution.assign(kept.steps_per_call)
         return kept.model
 
     def keep(self, key: str, model) -> None:
         """Keeps `model`, compiled, its optimizer built and not yet stepped, under `key`."""
         start = [tf.identity(v) for v in model.optimizer.variables]
-        self._kept[key] = _Kept(model, start)
+        self._kept[key] = _Kept(model, start, int(model.steps_per_execution.numpy()))
         while len(self._kept) > self._keep:
             self._kept.popitem(last=False)

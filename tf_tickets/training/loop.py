@@ -65,9 +65,6 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
         kept = compiled.take(key, model) if key else None
         if kept is not None:
             model = kept
-            # Keras lowers it for an epoch's last call and puts it back only if the epoch goes on: a run
-            # that stops there leaves it lowered.
-            model.steps_per_execution.assign(per_call)
         else:
             model = compile_model(model, config, steps_per_epoch, per_call)
             execution.trace_each_step_once(model)
