@@ -16,7 +16,7 @@ class Progress:
 
     def __init__(self, total: int, verbose: bool = False):
         global _SPEAKING
-        self.total, self.number, self.trained, self.seconds = total, 0, 0, 0.0
+        self.total, self.number, self.trained, self.seconds, self.first = total, 0, 0, 0.0, 0.0
         self.verbose = verbose
         _SPEAKING = not verbose
 
@@ -33,9 +33,18 @@ class Progress:
         else:
             self.trained += 1
             self.seconds += seconds
-            left = (self.total - self.number) * self.seconds / self.trained
-            timing = f"{seconds:.0f} s, ETA {_duration(left)}"
+            if self.trained == 1:
+                self.first = seconds
+            timing = f"{seconds:.0f} s, ETA {_duration((self.total - self.number) * self.per_run())}"
         print(f"[{self.number}/{self.total}] {name}  {accuracy}  ({timing})", flush=True)
+
+    def per_run(self) -> float:
+        """Seconds a run is expected to take: the mean of those trained since the first, which alone pays
+        the one-off costs (Keras compiling the train step that later runs of a grid share, scoring copies,
+        first loads), once there are any; until then the first's."""
+        if self.trained < 2:
+            return self.seconds / max(self.trained, 1)
+        return (self.seconds - self.first) / (self.trained - 1)
 
     def close(self) -> None:
         global _SPEAKING
