@@ -1,7 +1,8 @@
 """Putting TF-MOT's pruning wrapper on the layers a policy picks, on a copy of the user's model.
 
 TF-MOT's wrapper reuses the layer it wraps, so wrapping the caller's model in place would let our
-masks zero the caller's weights. Everything here works on a clone with copied weights.
+masks zero the caller's weights. Everything here works on a copy: each layer made anew from its config,
+with its weights, and wrapped where the policy picks it, in one clone of the model.
 """
 from typing import Callable, Optional
 
@@ -38,13 +39,6 @@ def check_model(model) -> None:
                                f"input instead (one flat Functional model), or prune {layer.name!r} by itself")
 
 
-def clone_with_weights(model) -> keras.Model:
-    """An independent copy: new layers, same architecture and weights."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) -> keras.Model:
     """A copy of `model` whose layers picked by `policy` carry TF-MOT masks (all ones).
 
@@ -57,16 +51,19 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
     except ValueError as error:
         raise TicketsError(f"the model does not fit pruning policy {type(policy).__name__}: {error}") from None
     schedule_for = schedule_for or (lambda layer: FixedMask())
-    source = clone_with_weights(model)
+    copies = {}  # the model's layer -> its new copy (what clone_model makes by default), weights set below
 
-    def wrap_layer(layer):
+    def copy_and_wrap(layer):
+        copy = copies[layer] = layer.__class__.from_config(layer.get_config())
         if policy.allow_pruning(layer):
             # The wrapper computes in the wrapped layer's dtype: a float32 classifier in a mixed-precision
             # model stays float32 (else its mask would be cast to bfloat16/float16 and clash).
-            return Wrapper(layer, pruning_schedule=schedule_for(layer), dtype=layer.dtype_policy)
-        return layer
+            return Wrapper(copy, pruning_schedule=schedule_for(layer), dtype=layer.dtype_policy)
+        return copy
 
-    wrapped = keras.models.clone_model(source, clone_function=wrap_layer)
+    wrapped = keras.models.clone_model(model, clone_function=copy_and_wrap)
+    for layer, copy in copies.items():  # built by now, as layers of `wrapped`
+        copy.set_weights(layer.get_weights())
     if not any(is_wrapped(layer) for layer in wrapped.layers):
         raise TicketsError(f"nothing to prune: no layer of {model.name!r} is picked by the pruning policy "
                            "(Conv/Dense layers, or layers implementing tfmot PrunableLayer)")
