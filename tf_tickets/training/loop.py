@@ -83,13 +83,13 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
     if start_epoch < epochs:
         train_ds = pipeline.train_dataset(data, config.batch_size, config.order_seed, start_epoch, epochs,
                                           augment=config.augment)
-        eval_ds = pipeline.eval_dataset(data, config.eval_batch_size)
+        validation = pipeline.eval_dataset(data, config.eval_batch_size) if config.validate_every_epoch else None
         schedule = config.make_schedule(steps_per_epoch)
         own = [stop, MetricsLog(run_dir.path, schedule, enabled=chief), checkpoint]
         if chief:
             own.append(keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0))
         model.fit(train_ds, epochs=epochs, initial_epoch=start_epoch, steps_per_epoch=steps_per_epoch,
-                  validation_data=eval_ds if config.validate_every_epoch else None,
+                  validation_data=validation,
                   callbacks=callbacks + own,
                   verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2))
 
