@@ -18,14 +18,14 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 from tf_tickets import models  # noqa: E402
 from tf_tickets.backend import keras, tf  # noqa: E402
 
-from fit_throughput import plain_keras, synthetic  # noqa: E402  (sibling script: plain Keras fit, timed)
+from fit_throughput import plain_keras, synthetic  # noqa: E402  (a sibling script: plain Keras fit, timed)
+from prune_cost import median_time  # noqa: E402  (another: a function's median time)
 
 SHAPES = {"cifar_resnet_20": (28, 28, 1)}  # the ResNet20 on Fashion-MNIST; others are CIFAR-shaped
 
@@ -72,15 +72,6 @@ def convolutions_alone(model, batch):
     return run, sum(3 - k[-1] for k in kernels)
 
 
-def median_seconds(fn, times):
-    spent = []
-    for _ in range(times):
-        start = time.perf_counter()
-        fn()
-        spent.append(time.perf_counter() - start)
-    return statistics.median(spent)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="cifar_resnet_20")
@@ -99,7 +90,7 @@ def main(argv=None):
         steps, alone = [], []
         for _ in range(args.repeats):  # alternating: this machine's speed drifts from minute to minute
             steps.append(plain_keras(name, data, args.batch_size, args.steps).median(skip=4))
-            alone.append(median_seconds(lambda: run().numpy(), 10))
+            alone.append(median_time(lambda: run().numpy(), 10))
         step, conv = statistics.median(steps), statistics.median(alone)
         print(f"| {name} | {step * 1e3:.1f} | {conv * 1e3:.1f} | {count} | {conv / step:.2f} |", flush=True)
 
