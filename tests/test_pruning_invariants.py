@@ -108,3 +108,65 @@ def test_checkpoints_round_trip_masks(tmp_path):
     tf.train.Checkpoint(model=fresh).read(path).assert_existing_objects_matched()
     for a, b in zip(targets(pruned), targets(fresh)):
         np.testing.assert_array_equal(a.mask.numpy(), b.mask.numpy())
+
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_masks_under_mixed_precision_leave_the_kept_float32_weights_exact(policy, float32_policy):
+    """TF-MOT sets weight := weight * mask inside the layer's call, where Keras reads a mixed-precision
+    layer's float32 variables in half precision: written back, every weight would be rounded to half
+    precision at every step, and SGD's updates below half precision's resolution lost. The kept weights must
+    stay the float32 values they were (what mixed precision's float32 master weights are for)."""
+    keras.mixed_precision.set_global_policy(policy)
+    inputs = keras.Input((8,))
+    model = keras.Model(inputs, keras.layers.Dense(4, name="d")(keras.layers.Dense(8, name="c")(inputs)))
+    pruned = tf_tickets.prune(model, "random", 0.5, budget="layerwise", seed=0)
+    exact = 1 + 2.0 ** -20  # no half-precision number: rounds to 1.0 in float16 and bfloat16
+    for target in targets(pruned):
+        target.weight.assign(target.mask * exact)
+    before = current_masks(pruned)
+    pruned.compile(keras.optimizers.SGD(0.0), "mse")  # a step that moves no weight: only the masking acts
+    pruned.fit(np.ones((2, 8), np.float32), np.zeros((2, 4), np.float32), verbose=0,
+               callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
+    pruned.predict(np.ones((2, 8), np.float32), verbose=0)
+    for target in targets(pruned):
+        mask = target.mask.numpy()
+        np.testing.assert_array_equal(mask, before[target.key])
+        np.testing.assert_array_equal(target.weight.numpy(), mask * np.float32(exact), err_msg=target.key)
+
+
+def test_a_float16_run_as_on_a_gpu_trains_a_ticket_and_checkpoints_its_loss_scale(tmp_path, float32_policy):
+    """`--mixed_precision` is float16 on a GPU, which CI has not: the same training path (loss-scaled
+    coupled-L2 SGD, TF-MOT's fixed masks, the loop's checkpoints) run here under float16 on the CPU, on the
+    shipped Fashion-MNIST. The masks hold, the loss is finite, the logits float32, and a checkpoint restores
+    the weights, the step and the loss scale into a fresh model."""
+    from tf_tickets import data
+    from tf_tickets.callbacks import ResumableCheckpoint
+    from tf_tickets.data import pipeline
+    from tf_tickets.training import loop
+    from tf_tickets.training.config import TrainConfig
+    from tf_tickets.training.run_dir import RunDir
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    fmnist = data.load("embedded")
+    build = lambda: tf_tickets.prune(models.build("cifar_resnet_8", fmnist.input_shape, 10, seed=0),  # noqa: E731
+                                     "random", 0.9, budget="smart_ratio", seed=0)
+    pruned = build()
+    before = current_masks(pruned)
+    config = TrainConfig(training_steps="12it", batch_size=64, lr=0.05, lr_schedule="constant", milestones=(),
+                         weight_decay=1e-4, validate_every_epoch=False)
+    run_dir = RunDir(str(tmp_path / "run"))
+    run_dir.claim({"test": "float16"})
+    trained, results = loop.train(pruned, fmnist, config, run_dir, verbose=0,
+                                  callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
+    assert isinstance(trained.optimizer, keras.mixed_precision.LossScaleOptimizer)
+    assert trained.output.dtype == tf.float32 and np.isfinite(results["test_loss"]) and results["steps"] == 12
+    assert all(w.dtype == tf.float32 for w in trained.trainable_weights)  # float32 variables, float16 arithmetic
+    assert_masks_hold(trained, before)
+
+    fresh = loop.compile_model(build(), config, pipeline.steps_per_epoch(len(fmnist.x_train), config.batch_size))
+    assert ResumableCheckpoint(run_dir.checkpoints, fresh, fresh.optimizer).restore() == 1
+    assert int(fresh.optimizer.iterations.numpy()) == 12
+    assert float(fresh.optimizer.loss_scale.numpy()) == float(trained.optimizer.loss_scale.numpy())
+    for a, b in zip(trained.weights, fresh.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.name)
