@@ -90,6 +90,28 @@ def test_a_search_trains_no_weight_and_hands_its_mask_to_tf_mot(pretrained):
     assert ticket.evaluate(xt, yt, verbose=0)[1] > 0.5  # no weight trained, well above chance
 
 
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_a_search_under_mixed_precision(pretrained, policy):
+    """`--mixed_precision` (bfloat16 on a CPU, float16 on a GPU): each score-carrying wrapper computes in its
+    layer's dtype, so the float32 classifier keeps float32 inputs, scores and mask (it stopped with a dtype
+    clash), and the search finds a ticket of the pre-trained weights as in float32."""
+    net, train_ds, (xt, yt) = pretrained
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        mixed = models.build("mnist_lenet_40_20", (28, 28, 1), 10, seed=0)
+        mixed.set_weights(net.get_weights())
+        ticket, history = jackpot.search(mixed, train_ds, sparsity=0.8, epochs=1, lr=0.1)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert ticket.output.dtype == tf.float32
+    assert sum(history.history["flips"].values()) > 0
+    for target in targets(ticket):  # the kept weights are the pre-trained ones, exactly
+        kept = target.mask.numpy() == 1
+        np.testing.assert_array_equal(target.weight.numpy()[kept], net.get_layer(target.key).kernel.numpy()[kept])
+    ticket.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    assert ticket.evaluate(xt, yt, verbose=0)[1] > 0.5
+
 GRID = ["--model=mnist_lenet_40_20", "--dataset=embedded", "--train_fraction=0.2", "--batch_size=50", "--lr=0.05",
         "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false", "--training_steps=48it",
         "--procedure=jackpot", "--sparsity=0.8", "--seeds=0,1", "--search_steps=24it"]

@@ -79,7 +79,10 @@ def wrap_scores(model, allow, batch_statistics: bool = False) -> keras.Model:
     PyTorch model in train mode does), its scale and offset still frozen."""
     source = keras.models.clone_model(model)
     source.set_weights(model.get_weights())
-    wrapped = keras.models.clone_model(source, clone_function=lambda layer: ScoreMask(layer) if allow(layer) else layer)
+    # Each wrapper computes in its layer's dtype, as TF-MOT's do (`wrapping.py`): under mixed precision a
+    # float32 classifier stays float32, its scores and mask too.
+    wrapped = keras.models.clone_model(
+        source, clone_function=lambda layer: ScoreMask(layer, dtype=layer.dtype_policy) if allow(layer) else layer)
     for layer in wrapped.layers:
         if isinstance(layer, ScoreMask):
             continue
