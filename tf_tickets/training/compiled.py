@@ -5,8 +5,9 @@ and optimises their graphs on the first call: 0.4-0.5 s of each 2 s run of READM
 LeNet-300-100), paid again by every run. `CompiledModels` keeps the model a run compiled; a later run
 with a model of the same architecture (initialisers aside: seeds differ) and the same training settings
 trains the kept model instead, every weight (masks included) copied from its own model and the
-optimizer's variables and its steps per call put back to their values before the first step. Its results are those of its own
-model, trained from scratch (tested); command 1's grid takes 0.67x the time (`benchmarks/grid_runs.py --repeats=5`).
+optimizer's variables and its steps per call put back to their values before the first step. Its
+results are those of its own model, trained from scratch (tested); command 1's grid takes 0.67x the time
+(`benchmarks/grid_runs.py --repeats=5`).
 
 Only a caller that keeps no trained model from one run to the next may pass one: `loop.train` hands back
 the kept model, which the next run overwrites. Models whose training draws random numbers (dropout,
