@@ -13,6 +13,7 @@ import numpy as np
 
 from tf_tickets.backend import keras, tf, tfmot
 from tf_tickets.errors import TicketsError
+from tf_tickets.pruning import fixed_mask_updates  # noqa: F401  (no mask update traced for a FixedMask)
 from tf_tickets.pruning import full_precision_masking  # noqa: F401  (TF-MOT masks the float32 weights)
 
 
