@@ -32,6 +32,7 @@ CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, CHECKOUT)  # run from a checkout
 
 from tf_tickets import data  # noqa: E402
+from tf_tickets.training.execution import AUTO_LIMIT  # noqa: E402
 
 from one_epoch import run as one_epoch  # noqa: E402  (a sibling script, also run alone for an earlier tree)
 
@@ -102,7 +103,7 @@ def main(argv=None):
         return side_by_side(dataset, networks, args.repeats, "float32", {}, "mixed precision",
                             {"mixed_precision": True})
     side_by_side(dataset, networks, args.repeats, "one step per call", {"steps_per_execution": 1},
-                 "several", {"steps_per_execution": 32})
+                 "several", {"steps_per_execution": AUTO_LIMIT})
 
 
 def side_by_side(dataset, networks, repeats, name_a, settings_a, name_b, settings_b):
