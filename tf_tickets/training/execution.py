@@ -97,11 +97,11 @@ def _steps(one_step, count):
     @tf.function(reduce_retracing=True, autograph=False)
     def steps(iterator):
         structure = one_step.get_concrete_function(iterator).structured_outputs
-        flat = tf.nest.flatten(structure)
+        flat = tf.nest.flatten(structure, expand_composites=True)  # a ragged output's parts
         tensors = [i for i, t in enumerate(flat) if tf.is_tensor(t)]
 
         def step(i, *_):
-            outputs = tf.nest.flatten(one_step(iterator))
+            outputs = tf.nest.flatten(one_step(iterator), expand_composites=True)
             return [i + 1] + [outputs[k] for k in tensors]
 
         first = [tf.zeros([d or 0 for d in flat[k].shape] if flat[k].shape.rank is not None else [], flat[k].dtype)
@@ -110,6 +110,6 @@ def _steps(one_step, count):
                              shape_invariants=[tf.TensorShape([])] + [tf.TensorShape(None)] * len(first))[1:]
         for k, t in zip(tensors, last):
             flat[k] = t
-        return tf.nest.pack_sequence_as(structure, flat)
+        return tf.nest.pack_sequence_as(structure, flat, expand_composites=True)
 
     return steps
