@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tf_tickets import data, masks, models, runner
-from tf_tickets.backend import keras, tfmot
+from tf_tickets.backend import keras, tf, tfmot
 from tf_tickets.callbacks import PruneAtStep, StopAtStep, rewind
 from tf_tickets.callbacks.restriction import ShortRestriction
 from tf_tickets.data import corrupt
@@ -95,3 +95,18 @@ def test_several_steps_per_call_trace_each_step_once_and_train_as_keras_own_loop
     assert ours_results["steps_per_execution"] == 4
     assert all(np.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip(ours_weights, keras_weights))
     assert ours_results["test_accuracy"] == pytest.approx(keras_results["test_accuracy"], abs=1e-6)
+
+
+def test_several_steps_per_call_carry_whatever_a_users_train_step_returns():
+    class ExtraLogs(keras.Model):  # a user's train_step with a constant and a ragged tensor in its logs
+        def train_step(self, data):
+            logs = super().train_step(data)
+            return {**logs, "ragged": tf.RaggedTensor.from_row_lengths(tf.ones([3]), [1, 2]), "constant": 3.0}
+
+    inputs = keras.Input((4,))
+    model = ExtraLogs(inputs, keras.layers.Dense(2)(inputs))
+    model.compile("sgd", "mse", steps_per_execution=4)
+    execution.trace_each_step_once(model)
+    history = model.fit(np.ones((40, 4)), np.ones((40, 2)), batch_size=4, epochs=2, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 20
+    assert history.history["constant"] == [3.0, 3.0] and len(history.history["loss"]) == 2
