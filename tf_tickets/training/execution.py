@@ -104,12 +104,16 @@ def _steps(one_step, count):
             outputs = tf.nest.flatten(one_step(iterator), expand_composites=True)
             return [i + 1] + [outputs[k] for k in tensors]
 
-        first = [tf.zeros([d or 0 for d in flat[k].shape] if flat[k].shape.rank is not None else [], flat[k].dtype)
-                 for k in tensors]
-        last = tf.while_loop(lambda i, *_: i < count, step, [tf.constant(0, count.dtype)] + first,
-                             shape_invariants=[tf.TensorShape([])] + [tf.TensorShape(None)] * len(first))[1:]
+        before = [_zeros_like_traced(flat[k]) for k in tensors]  # replaced by the first step (count >= 1)
+        last = tf.while_loop(lambda i, *_: i < count, step, [tf.constant(0, count.dtype)] + before,
+                             shape_invariants=[tf.TensorShape([])] + [tf.TensorShape(None)] * len(before))[1:]
         for k, t in zip(tensors, last):
             flat[k] = t
         return tf.nest.pack_sequence_as(structure, flat, expand_composites=True)
 
     return steps
+
+
+def _zeros_like_traced(tensor):
+    """Zeros of a traced output's dtype, and of its shape where known (0 for an unknown dimension)."""
+    return tf.zeros([] if tensor.shape.rank is None else [d or 0 for d in tensor.shape], tensor.dtype)
