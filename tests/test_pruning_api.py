@@ -215,7 +215,8 @@ def test_one_shot_schedule_prunes_by_magnitude_exactly_once():
 
 def op_types(concrete_function):
     graph = concrete_function.graph.as_graph_def()
-    return {node.op for node in graph.node}.union(*({n.op for n in f.node_def} for f in graph.library.function))
+    functions = graph.library.function
+    return {node.op for node in graph.node}.union(*({node.op for node in f.node_def} for f in functions))
 
 
 def test_a_fixed_mask_tickets_training_step_builds_no_mask_update():

@@ -2,7 +2,8 @@
 
 Each run builds its own model, and Keras traces a train and a test function for that one model object
 and optimises their graphs on the first call: 0.4-0.5 s of each 2 s run of README command 1 (a pruned
-LeNet-300-100), paid again by every run. `CompiledModels` keeps the model a run compiled; a later run
+LeNet-300-100, measured before TF-MOT's mask update was left out of a fixed mask's step, which took most
+of it), paid again by every run. `CompiledModels` keeps the model a run compiled; a later run
 with a model of the same architecture (initialisers aside: seeds differ) and the same training settings
 trains the kept model instead, every weight (masks included) copied from its own model and the
 optimizer's variables and its steps per call put back to their values before the first step. Its

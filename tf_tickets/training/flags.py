@@ -5,6 +5,7 @@ Importing this module defines the flags; library code never does.
 from absl import flags
 
 from tf_tickets.training.config import TrainConfig
+from tf_tickets.training.execution import AUTO_LIMIT
 
 _D = TrainConfig()
 
@@ -45,8 +46,8 @@ JIT_COMPILE = flags.DEFINE_boolean("jit_compile", _D.jit_compile, "Compile the t
                                    "(faster on GPU, slower on CPU).")
 STEPS_PER_EXECUTION = flags.DEFINE_integer(
     "steps_per_execution", _D.steps_per_execution, "Training steps per call of the compiled train function "
-    "(0: for networks without convolutions as many as keep every callback exact, up to 32, else 1; 1: one, as "
-    "plain Keras). Same results; less overhead for small dense networks.",
+    f"(0: for networks without convolutions as many as keep every callback exact, up to {AUTO_LIMIT}, else 1; 1: "
+    "one, as plain Keras). Same results; less overhead for small dense networks.",
     lower_bound=0)
 MIXED_PRECISION = flags.DEFINE_boolean("mixed_precision", False, "Mixed precision: float16 on GPU, "
                                        "bfloat16 on CPU.")
