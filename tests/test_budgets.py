@@ -254,3 +254,19 @@ def test_global_masks_from_one_threshold_equal_per_layer_top_k_of_its_counts(dty
     for f, e in zip(found, expected):
         assert f.dtype == np.float32 and f.shape == e.shape
         np.testing.assert_array_equal(f, e)
+
+
+@pytest.mark.parametrize("name, options", [("global", {}), ("global", {"keep_classifier_dense": True}),
+                                           ("layerwise", {}), ("erk", {}), ("smart_ratio", {})])
+def test_kept_is_the_masks_as_booleans(name, options):
+    rng = np.random.default_rng(5)
+    layers = [LayerInfo("a", (3, 3, 4, 8), "conv"), LayerInfo("b", (3, 3, 8, 8), "conv"),
+              LayerInfo("c", (64, 10), "dense")]
+    scores = [np.round(rng.random(layer.shape) * 20).astype(np.float32) for layer in layers]
+    budget = make(name, **options)
+    for density in (0.45, 0.7, 1.0):
+        kept = budget.kept(layers, density, scores, residual=False)
+        masks = budget.masks(layers, density, scores, residual=False)
+        for k, m, layer in zip(kept, masks, layers):
+            assert k.dtype == bool and k.shape == layer.shape and m.dtype == np.float32
+            np.testing.assert_array_equal(k, m > 0)

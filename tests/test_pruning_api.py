@@ -182,6 +182,35 @@ def test_mask_files_round_trip_and_mismatches_are_refused(tmp_path):
         mask_files.load(str(evil))
 
 
+def test_masks_of_any_0_1_dtype_go_in_and_other_values_are_refused():
+    model = models.build("cifar_resnet_8", (32, 32, 3), 10, seed=0)
+    pruned = tf_tickets.prune(model, "magnitude", 0.8)
+    masks = tf_tickets.pruning.current_masks(pruned)
+    for dtype in (bool, np.uint8, np.float64):
+        again = tf_tickets.prune(model, masks={k: m.astype(dtype) for k, m in masks.items()})
+        for key, mask in tf_tickets.pruning.current_masks(again).items():
+            assert mask.dtype == np.float32
+            np.testing.assert_array_equal(mask, masks[key])
+    half = dict(masks)
+    half["stem_conv"] = masks["stem_conv"] * 0.5
+    with pytest.raises(TicketsError, match="mask 'stem_conv' holds values other than 0 and 1"):
+        tf_tickets.prune(model, masks=half)
+
+
+def test_pruner_masks_are_the_budgets_float_masks_of_the_scores():
+    """The Pruner casts the budget's booleans in TensorFlow: the same 0/1 float32 masks as `Budget.masks`."""
+    model = models.build("cifar_resnet_8", (32, 32, 3), 10, seed=0)
+    wrapped = wrap(model)
+    for budget in ("global", "layerwise"):
+        pruner = tf_tickets.pruning.Pruner("magnitude", 0.9, budget=budget)
+        ranking = pruner.ranking(wrapped)
+        # The density the Pruner uses: 1 - 0.9 is not 0.1, and int(N * density) can differ by one.
+        expected = pruner.layer_budget.masks(ranking.setup.infos, 1 - 0.9, ranking.scores, residual=True)
+        for (key, mask), want in zip(pruner.masks(wrapped).items(), expected):
+            assert mask.dtype == np.float32, key
+            np.testing.assert_array_equal(mask, want)
+
+
 def test_saved_models_load_back_with_masks_and_schedules(tmp_path):
     model = models.build("mnist_conv_small", (28, 28, 1), 10, seed=0)
     pruned = tf_tickets.prune(model, "random", 0.75, budget="layerwise", seed=0)

@@ -26,26 +26,30 @@ def as_scores(values) -> np.ndarray:
 
 
 def top_k(scores: Sequence[np.ndarray], counts: Sequence[int]) -> List[np.ndarray]:
-    """Per layer, a 0/1 mask keeping exactly `count` highest scores (ties: the earlier position wins)."""
-    masks = []
+    """Per layer, a 0/1 float32 mask keeping exactly `count` highest scores (ties: the earlier position wins)."""
+    return [keep.astype(np.float32) for keep in top_k_kept(scores, counts)]
+
+
+def top_k_kept(scores: Sequence[np.ndarray], counts: Sequence[int]) -> List[np.ndarray]:
+    """`top_k` as booleans (a quarter of the memory; whoever needs floats casts them where it is cheapest)."""
+    kept = []
     for score, count in zip(scores, counts):
         flat = as_scores(score).ravel()
         count = int(count)
         if not 0 <= count <= flat.size:
             raise ValueError(f"keep count {count} outside [0, {flat.size}]")
         if count == flat.size:
-            mask = np.ones(flat.size, np.float32)
+            keep = np.ones(flat.size, bool)
         elif count:
             # A stable order over (-score, position) makes ties deterministic: the first tied positions win.
             kth = kth_highest(flat, count)
             keep = flat > kth
             at = np.flatnonzero(flat == kth)[: count - int(np.count_nonzero(keep))]
             keep[at] = True
-            mask = keep.astype(np.float32)
         else:
-            mask = np.zeros(flat.size, np.float32)
-        masks.append(mask.reshape(np.shape(score)))
-    return masks
+            keep = np.zeros(flat.size, bool)
+        kept.append(keep.reshape(np.shape(score)))
+    return kept
 
 
 top_k_masks = top_k

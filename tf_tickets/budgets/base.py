@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from tf_tickets.errors import TicketsError
-from tf_tickets.masks import top_k
+from tf_tickets.masks import top_k_kept
 from tf_tickets.options import WithOptions
 from tf_tickets.registry import Registry
 
@@ -113,13 +113,18 @@ class Budget(WithOptions, abc.ABC):
 
     def single_threshold(self) -> bool:
         """True when the masks are every score above one threshold over all layers (`global_threshold`'s
-        `threshold_masks` of the total keep count): iterative pruning can then rank the survivors alone."""
+        `threshold_kept` of the total keep count): iterative pruning can then rank the survivors alone."""
         return False
 
     def masks(self, layers: Sequence[LayerInfo], density: float, scores: Sequence[np.ndarray],
               residual: bool = True) -> List[np.ndarray]:
         """0/1 float32 masks keeping each layer's count of its highest scores (ties: the earlier position)."""
-        return top_k(scores, self.keep_counts(layers, density, scores, residual))
+        return [keep.astype(np.float32) for keep in self.kept(layers, density, scores, residual)]
+
+    def kept(self, layers: Sequence[LayerInfo], density: float, scores: Sequence[np.ndarray],
+             residual: bool = True) -> List[np.ndarray]:
+        """`masks` as booleans: a caller with a faster cast than NumPy's makes the floats itself."""
+        return top_k_kept(scores, self.keep_counts(layers, density, scores, residual))
 
     def densities(self, layers: Sequence[LayerInfo], density: float,
                   scores: Optional[Sequence[np.ndarray]] = None, residual: bool = True) -> List[float]:

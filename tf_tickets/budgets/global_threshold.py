@@ -32,8 +32,9 @@ def _check_scores(layers: Sequence[LayerInfo], scores) -> List[np.ndarray]:
 
 
 def threshold_kept(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
-    """Per array, whether each value is among the `keep` highest of all (0 < keep < their number; ties at
-    the threshold: flat order)."""
+    """Per array, whether each value is among the `keep` highest of all (ties at the threshold: flat order)."""
+    if keep <= 0 or keep >= sum(int(s.size) for s in scores):
+        return [np.full(np.shape(s), keep > 0) for s in scores]
     if any(s.dtype.kind == "f" and np.isnan(s).any() for s in scores):
         raise TicketsError("scores contain NaN; cannot rank them")
     return kept_from(scores, keep, kth_highest_of(scores, keep))
@@ -63,14 +64,6 @@ def threshold_counts(scores: Sequence[np.ndarray], keep: int) -> List[int]:
     return [int(np.count_nonzero(k)) for k in threshold_kept(scores, keep)]
 
 
-def threshold_masks(scores: Sequence[np.ndarray], keep: int) -> List[np.ndarray]:
-    """The 0/1 float32 masks of what `threshold_counts` counts, from the one threshold (no per-layer
-    selection again)."""
-    if keep <= 0 or keep >= sum(int(s.size) for s in scores):
-        return [np.full(np.shape(s), 1.0 if keep > 0 else 0.0, np.float32) for s in scores]
-    return [k.astype(np.float32) for k in threshold_kept(scores, keep)]
-
-
 @BUDGETS.register("global")
 class GlobalBudget(Budget):
     """Global ranking of scores; the per-layer split is whatever the scores decide."""
@@ -87,13 +80,13 @@ class GlobalBudget(Budget):
     def single_threshold(self) -> bool:
         return not (self.options["keep_classifier_dense"] or self.min_density)
 
-    def masks(self, layers, density, scores, residual=True):
+    def kept(self, layers, density, scores, residual=True):
         """One threshold over all layers makes the masks directly (what the per-layer counts would select)."""
         if not self.single_threshold():
-            return super().masks(layers, density, scores, residual)
+            return super().kept(layers, density, scores, residual)
         layers = check_layers(layers)
         scores = _check_scores(layers, scores)
-        return threshold_masks(scores, int(total(layers) * check_density(density)))
+        return threshold_kept(scores, int(total(layers) * check_density(density)))
 
     def _counts(self, layers, density, scores, residual):
         scores = _check_scores(layers, scores)

@@ -9,7 +9,7 @@ weights from the model being scored: a grid's runs of one network clone once and
 import collections
 from typing import Optional
 
-from tf_tickets.backend import keras
+from tf_tickets.backend import keras, tf
 from tf_tickets.models.common import architecture, blank_clone
 from tf_tickets.models.second_order_batch_norm import SecondOrderBatchNormalization
 from tf_tickets.pruning.carrier import carrier_of, inner_layer
@@ -43,8 +43,10 @@ def scoring_copy(wrapped, dtype: Optional[str] = None, second_order: bool = Fals
         if inner.weights:
             carrier = carrier_of(layer)
             masks = {id(w): m for w, m in carrier.masked_weights(layer)} if carrier else {}
-            layers[inner.name].set_weights([v * masks[id(w)].numpy() if id(w) in masks else v
-                                            for w, v in zip(inner.weights, inner.get_weights())])
+            # Variable to variable in TensorFlow: through NumPy, each weight was copied out and back in.
+            for mine, theirs in zip(layers[inner.name].weights, inner.weights):
+                value = tf.cast(theirs, mine.dtype)
+                mine.assign(value * tf.cast(masks[id(theirs)], mine.dtype) if id(theirs) in masks else value)
     return copy
 
 
