@@ -134,10 +134,18 @@ def _kth_highest_near_a_sample(pieces: Sequence[np.ndarray], k: int):
     low = sample[max(0, int(centre - margin))]
     high_index = int(centre + margin) + 1
     high = sample[high_index] if high_index < sample.size else None
-    above = 0 if high is None else sum(int(np.count_nonzero(p >= high)) for p in pieces)
+    above, parts = 0, []
+    for p in pieces:  # two comparisons a value: those above `high` are those from `low` up less those between
+        chosen = p >= low
+        if high is not None:
+            from_low = int(np.count_nonzero(chosen))
+            np.logical_and(chosen, p < high, out=chosen)
+        part = np.compress(chosen, p)
+        above += 0 if high is None else from_low - part.size
+        parts.append(part)
     if above >= k:
         return None
-    between = np.concatenate([p[(p >= low) & (p < high)] if high is not None else p[p >= low] for p in pieces])
+    between = np.concatenate(parts)
     rank = k - above  # the k-th highest of all is the rank-th highest of those between the bounds
     if rank > between.size:
         return None
