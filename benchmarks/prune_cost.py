@@ -7,7 +7,8 @@
    right before and after each measure):
    the first scoring of an architecture in a process (eager, with the one clone), the second (which
    traces) and from the third on (traced, the steady state of a grid; the median of --repeats); goals
-   <= 1.5 (SNIP), <= 3.5 (GraSP).
+   <= 1.5 (SNIP), <= 3.5 (GraSP). Then `tf_tickets.prune` itself, what a user calls: the wrapped copy,
+   the same scoring, the masks into the wrappers and the connectivity check (median of --repeats).
 3. SynFlow's 100 rounds end to end over the same forward+backward (goal <= 25 on cifar_vgg_19_bn), the
    first of the architecture (its float64 scoring copy and tracing counted) and a second one, each the median of
    --repeats (scoring copies cleared before each first); and its floor, the 100 float64 gradient passes alone.
@@ -142,6 +143,8 @@ def scoring_ratios(model_name, shape, batch_size, repeats, synflow):
             measured.append(ratio(lambda: pruner.masks(wrapped, data=data)))
         ratios[f"{name} first"], ratios[f"{name} second"] = measured[:2]
         ratios[f"{name} then"] = statistics.median(measured[2:])
+        ratios[f"{name} prune"] = statistics.median(
+            [ratio(lambda: tf_tickets.prune(model, name, 0.9, data=data)) for _ in range(repeats)])
     if synflow:
         firsts, thens = [], []
         for _ in range(repeats):  # the median of each: one run can meet one of this machine's pauses
@@ -184,6 +187,8 @@ def main(argv=None):
                 ratios[f"{criterion} first"])
             row(f"{criterion.upper()} Pruner.masks, second (traces) / forward+backward", ratios[f"{criterion} second"])
             row(f"{criterion.upper()} Pruner.masks, third on / forward+backward", ratios[f"{criterion} then"], goal)
+            row(f"{criterion.upper()} tf_tickets.prune (wrapping, scoring, masks in) / forward+backward",
+                ratios[f"{criterion} prune"])
         if "synflow first" in ratios:
             row("SynFlow 100 rounds, first of the architecture / forward+backward", ratios["synflow first"], "<= 25")
             row("SynFlow 100 rounds, second / forward+backward", ratios["synflow then"])

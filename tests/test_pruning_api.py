@@ -60,6 +60,26 @@ def test_prune_returns_a_new_masked_model_and_leaves_the_original_alone(builder)
     np.testing.assert_allclose(plain(x).numpy(), pruned(x).numpy(), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("builder", [functional_with_branches, sequential_conv1d])
+def test_a_wrapped_copy_holds_the_models_weights_and_its_layers_keep_their_own_initializers(builder):
+    """Wrapping builds its copies from zeros instead of drawing their initializers, then copies the weights in:
+    each copy must end with the original's weights and the original's config, initializers included (a
+    re-initialisation check or a saved model reads them)."""
+    from tf_tickets.pruning.carrier import inner_layer
+
+    model = builder()
+    wrapped = wrap(model)
+    for layer in wrapped.layers:
+        inner = inner_layer(layer)
+        original = model.get_layer(inner.name)
+        assert inner.get_config() == original.get_config(), inner.name
+        for mine, theirs in zip(inner.weights, original.weights):
+            np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    initializers = [inner_layer(layer).kernel_initializer for layer in wrapped.layers
+                    if hasattr(inner_layer(layer), "kernel_initializer")]
+    assert initializers and not any(isinstance(i, keras.initializers.Zeros) for i in initializers)
+
+
 def test_which_layers_carry_masks_follows_the_policy():
     model = functional_with_branches()
     names = lambda m: [t.key for t in targets(m)]  # noqa: E731

@@ -58,6 +58,25 @@ def blank_copy(dtype: Optional[str] = None, classes: Optional[Dict[type, type]] 
     return rebuild
 
 
+def zero_initializers(layer) -> Dict[str, object]:
+    """Sets a Keras layer's initializer attributes to zeros before it is built, for a copy whose weights are
+    written right after (random draws are about half of cloning VGG19); returns the ones it had, which the
+    caller sets back once it is built, so its config stays its own. A layer of another package, or an
+    initializer that is not a plain attribute, is left to draw."""
+    if not type(layer).__module__.startswith(_KERAS_PACKAGE):
+        return {}
+    swapped = {}
+    for key, value in layer.get_config().items():
+        if key.endswith("_initializer") and value is not None and hasattr(layer, key):
+            original = getattr(layer, key)
+            try:
+                setattr(layer, key, keras.initializers.Zeros())
+            except AttributeError:  # a read-only property (a recurrent layer's, from its cell)
+                continue
+            swapped[key] = original
+    return swapped
+
+
 def blank_clone(model, dtype: Optional[str] = None, layer_of=None, classes: Optional[Dict[type, type]] = None):
     """A clone of `model` made with `blank_copy(dtype, classes)`, its one input in `dtype` too when given;
     `layer_of(layer)`: the layer to rebuild in place of each (a mask carrier's inner layer, say)."""

@@ -2,7 +2,10 @@
 
 TF-MOT's wrapper reuses the layer it wraps, so wrapping the caller's model in place would let our
 masks zero the caller's weights. Everything here works on a copy: each layer made anew from its config,
-with its weights, and wrapped where the policy picks it, in one clone of the model.
+with its weights, and wrapped where the policy picks it, in one clone of the model. Keras's layers are
+built from zeros and their weights copied in variable to variable: drawing initializers that are
+overwritten at once, and a round trip through NumPy, were most of wrapping VGG19 (0.40-0.61 s, now
+0.22-0.25 s here).
 """
 from typing import Callable, Optional
 
@@ -10,6 +13,7 @@ from typing import Callable, Optional
 from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
 from tf_tickets.models import flat_layers
+from tf_tickets.models.common import zero_initializers
 from tf_tickets.pruning import policies
 from tf_tickets.pruning.carrier import is_wrapped
 from tf_tickets.pruning.schedules import FixedMask
@@ -52,9 +56,11 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
         raise TicketsError(f"the model does not fit pruning policy {type(policy).__name__}: {error}") from None
     schedule_for = schedule_for or (lambda layer: FixedMask())
     copies = {}  # the model's layer -> its new copy (what clone_model makes by default), weights set below
+    initializers = {}  # the copy -> its own initializers, set back once it is built
 
     def copy_and_wrap(layer):
         copy = copies[layer] = layer.__class__.from_config(layer.get_config())
+        initializers[copy] = zero_initializers(copy)
         if policy.allow_pruning(layer):
             # The wrapper computes in the wrapped layer's dtype: a float32 classifier in a mixed-precision
             # model stays float32 (else its mask would be cast to bfloat16/float16 and clash).
@@ -63,7 +69,11 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
 
     wrapped = keras.models.clone_model(model, clone_function=copy_and_wrap)
     for layer, copy in copies.items():  # built by now, as layers of `wrapped`
-        copy.set_weights(layer.get_weights())
+        for key, initializer in initializers[copy].items():
+            setattr(copy, key, initializer)
+        # Variable to variable: through NumPy, every weight was copied out and back in.
+        for mine, theirs in zip(copy.weights, layer.weights):
+            mine.assign(theirs)
     if not any(is_wrapped(layer) for layer in wrapped.layers):
         raise TicketsError(f"nothing to prune: no layer of {model.name!r} is picked by the pruning policy "
                            "(Conv/Dense layers, or layers implementing tfmot PrunableLayer)")
