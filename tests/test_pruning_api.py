@@ -215,6 +215,8 @@ def test_masks_of_any_0_1_dtype_go_in_and_other_values_are_refused():
     half["stem_conv"] = masks["stem_conv"] * 0.5
     with pytest.raises(TicketsError, match="mask 'stem_conv' holds values other than 0 and 1"):
         tf_tickets.prune(model, masks=half)
+    with pytest.raises(TicketsError, match="mask 'stem_conv' holds <U3 values, not 0 and 1"):
+        tf_tickets.prune(model, masks={**masks, "stem_conv": np.full(masks["stem_conv"].shape, "one")})
 
 
 def test_pruner_masks_are_the_budgets_float_masks_of_the_scores():

@@ -150,6 +150,8 @@ def assign_masks(model, masks: Dict[str, np.ndarray]) -> None:
                                f"{tuple(target.mask.shape)}")
         # Checked and cast in TensorFlow: NumPy's temporaries the size of the network page-fault (VGG19's
         # 20 M weights took 40-50 ms here, a third of it in a copy the assign did not need).
+        if mask.dtype.kind not in "biuf":
+            raise TicketsError(f"mask {key!r} holds {mask.dtype} values, not 0 and 1")
         value = tf.convert_to_tensor(mask)
         if value.dtype != tf.bool and not bool(tf.reduce_all((value == 0) | (value == 1))):
             raise TicketsError(f"mask {key!r} holds values other than 0 and 1")
