@@ -88,6 +88,22 @@ def test_the_python_api_takes_a_users_model_and_dataset(tmp_path):
     assert os.listdir(tmp_path / "out") and not [p for p in os.listdir(tmp_path) if p.startswith(".")]
 
 
+def test_the_exported_model_keeps_its_layers_initializers():
+    """The float32 model that export writes is built from zeros (its weights are copied in), but its layers'
+    configs keep their own initializers: a user who re-initialises the shipped Keras file gets the network's."""
+    from tf_tickets import models
+    from tf_tickets.export import plain
+    from tf_tickets.pruning import prune
+
+    model = models.build("mnist_lenet_40_20", (28, 28, 1), 10, seed=1)
+    exported = plain.float32_model(prune(model, "random", sparsity=0.8))
+    for layer in exported.layers:
+        if hasattr(layer, "kernel_initializer"):
+            assert layer.get_config()["kernel_initializer"] == model.get_layer(layer.name).get_config()[
+                "kernel_initializer"], layer.name
+            assert layer.dtype == "float32"
+
+
 def test_a_format_that_fails_its_check_is_refused_not_shipped(ticket, run_main, tmp_path):
     out = tmp_path / "strict"
     result = run_main("tf_tickets.export.command", f"--run_dir={ticket}", f"--out={out}", "--formats=tflite,tflite_int8",

@@ -90,7 +90,6 @@ def test_a_search_trains_no_weight_and_hands_its_mask_to_tf_mot(pretrained):
     assert ticket.evaluate(xt, yt, verbose=0)[1] > 0.5  # no weight trained, well above chance
 
 
-
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_a_search_under_mixed_precision(pretrained, policy):
     """`--mixed_precision` (bfloat16 on a CPU, float16 on a GPU): each score-carrying wrapper computes in its
@@ -111,6 +110,7 @@ def test_a_search_under_mixed_precision(pretrained, policy):
         np.testing.assert_array_equal(target.weight.numpy()[kept], net.get_layer(target.key).kernel.numpy()[kept])
     ticket.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     assert ticket.evaluate(xt, yt, verbose=0)[1] > 0.5
+
 
 GRID = ["--model=mnist_lenet_40_20", "--dataset=embedded", "--train_fraction=0.2", "--batch_size=50", "--lr=0.05",
         "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false", "--training_steps=48it",

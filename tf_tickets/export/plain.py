@@ -9,14 +9,16 @@ from typing import Dict, Iterable
 import numpy as np
 
 from tf_tickets.backend import keras
-from tf_tickets.models.common import blank_copy
+from tf_tickets.models.common import BlankCopy
 from tf_tickets.pruning import strip
 
 
 def float32_model(model) -> keras.Model:
     """A float32 copy of `model` with masks applied and wrappers stripped (same weights, same outputs)."""
     stripped = strip(model)
-    copy = keras.models.clone_model(stripped, clone_function=blank_copy("float32"))
+    rebuild = BlankCopy("float32")
+    copy = keras.models.clone_model(stripped, clone_function=rebuild)
+    rebuild.restore()  # the exported file's layers keep their own initializers
     copy.set_weights(stripped.get_weights())
     return copy
 

@@ -34,60 +34,66 @@ def classifier(x, num_classes: int, kernel_initializer):
 _KERAS_PACKAGE = keras.layers.Layer.__module__.split(".")[0] + "."  # "tf_keras."
 
 
-def blank_copy(dtype: Optional[str] = None, classes: Optional[Dict[type, type]] = None):
+class BlankCopy:
     """A `clone_model` clone function for a copy whose every weight is written right after: each layer
     rebuilt from its config (in `dtype` if given: float64 for SynFlow's products, float32 to export a
     mixed-precision model), as `classes[type(layer)]` where that is given (a subclass that computes the
-    same thing another way: GraSP's second-order BatchNorm). Keras's own layers start from zeros instead
-    of their initialisers, which spares the random draws (about half of cloning VGG19); a layer of another
-    package, or one that refuses zeros, is rebuilt from its config as it is."""
+    same thing another way: GraSP's second-order BatchNorm). Keras's layers are built from zeros
+    (`zero_initializers`), which spares the random draws (about half of cloning VGG19); `restore()`, once
+    the clone is built, sets back each layer's own initializers, so the copy's configs are the model's."""
 
-    def rebuild(layer):
-        cls = (classes or {}).get(type(layer), type(layer))
+    def __init__(self, dtype: Optional[str] = None, classes: Optional[Dict[type, type]] = None):
+        self.dtype, self.classes = dtype, classes or {}
+        self._swapped = []  # (copy, its own initializers)
+
+    def __call__(self, layer):
         config = layer.get_config()
-        if dtype is not None and "dtype" in config:
-            config["dtype"] = dtype
-        zeros = {k: "zeros" for k, v in config.items() if k.endswith("_initializer") and v is not None}
-        if zeros and type(layer).__module__.startswith(_KERAS_PACKAGE):
-            try:
-                return cls.from_config({**config, **zeros})
-            except (ValueError, TypeError):  # an "initializer" that means something else (a kernel type, say)
-                pass
-        return cls.from_config(config)
+        if self.dtype is not None and "dtype" in config:
+            config["dtype"] = self.dtype
+        copy = self.classes.get(type(layer), type(layer)).from_config(config)
+        self._swapped.append((copy, zero_initializers(copy)))
+        return copy
 
-    return rebuild
+    def restore(self) -> None:
+        for copy, initializers in self._swapped:
+            for key, initializer in initializers.items():
+                setattr(copy, key, initializer)
+        self._swapped.clear()
 
 
 def zero_initializers(layer) -> Dict[str, object]:
-    """Sets a Keras layer's initializer attributes to zeros before it is built, for a copy whose weights are
-    written right after (random draws are about half of cloning VGG19); returns the ones it had, which the
-    caller sets back once it is built, so its config stays its own. A layer of another package, or an
-    initializer that is not a plain attribute, is left to draw."""
+    """Sets a Keras layer's initializers to zeros before it is built; returns the ones it had, for the
+    caller to set back once it is built. A layer of another package, or an initializer that is not a plain
+    attribute holding an initializer (a kernel type named by a string, a recurrent layer's read-only
+    property), is left to draw."""
     if not type(layer).__module__.startswith(_KERAS_PACKAGE):
         return {}
     swapped = {}
     for key, value in layer.get_config().items():
-        if key.endswith("_initializer") and value is not None and hasattr(layer, key):
-            original = getattr(layer, key)
-            try:
-                setattr(layer, key, keras.initializers.Zeros())
-            except AttributeError:  # a read-only property (a recurrent layer's, from its cell)
-                continue
-            swapped[key] = original
+        original = getattr(layer, key, None) if key.endswith("_initializer") and value is not None else None
+        if not isinstance(original, keras.initializers.Initializer):
+            continue
+        try:
+            setattr(layer, key, keras.initializers.Zeros())
+        except AttributeError:
+            continue
+        swapped[key] = original
     return swapped
 
 
 def blank_clone(model, dtype: Optional[str] = None, layer_of=None, classes: Optional[Dict[type, type]] = None):
-    """A clone of `model` made with `blank_copy(dtype, classes)`, its one input in `dtype` too when given;
+    """A clone of `model` made with `BlankCopy(dtype, classes)`, its one input in `dtype` too when given;
     `layer_of(layer)`: the layer to rebuild in place of each (a mask carrier's inner layer, say)."""
     inputs = None
     if dtype is not None:
         if not isinstance(model.input_shape, tuple):
             raise TicketsError(f"a {dtype} copy needs a model with one input, got {model.input_shape}")
         inputs = keras.Input(model.input_shape[1:], dtype=dtype, name=model.input_names[0])
-    rebuild = blank_copy(dtype, classes)
-    return keras.models.clone_model(model, input_tensors=inputs,
-                                    clone_function=lambda layer: rebuild(layer_of(layer) if layer_of else layer))
+    rebuild = BlankCopy(dtype, classes)
+    clone = keras.models.clone_model(model, input_tensors=inputs,
+                                     clone_function=lambda layer: rebuild(layer_of(layer) if layer_of else layer))
+    rebuild.restore()
+    return clone
 
 
 def architecture(model) -> str:

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
 from tf_tickets.models import flat_layers
-from tf_tickets.models.common import zero_initializers
+from tf_tickets.models.common import BlankCopy
 from tf_tickets.pruning import policies
 from tf_tickets.pruning.carrier import is_wrapped
 from tf_tickets.pruning.schedules import FixedMask
@@ -56,11 +56,10 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
         raise TicketsError(f"the model does not fit pruning policy {type(policy).__name__}: {error}") from None
     schedule_for = schedule_for or (lambda layer: FixedMask())
     copies = {}  # the model's layer -> its new copy (what clone_model makes by default), weights set below
-    initializers = {}  # the copy -> its own initializers, set back once it is built
+    rebuild = BlankCopy()
 
     def copy_and_wrap(layer):
-        copy = copies[layer] = layer.__class__.from_config(layer.get_config())
-        initializers[copy] = zero_initializers(copy)
+        copy = copies[layer] = rebuild(layer)
         if policy.allow_pruning(layer):
             # The wrapper computes in the wrapped layer's dtype: a float32 classifier in a mixed-precision
             # model stays float32 (else its mask would be cast to bfloat16/float16 and clash).
@@ -68,9 +67,8 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
         return copy
 
     wrapped = keras.models.clone_model(model, clone_function=copy_and_wrap)
+    rebuild.restore()
     for layer, copy in copies.items():  # built by now, as layers of `wrapped`
-        for key, initializer in initializers[copy].items():
-            setattr(copy, key, initializer)
         # Variable to variable: through NumPy, every weight was copied out and back in.
         for mine, theirs in zip(copy.weights, layer.weights):
             mine.assign(theirs)
