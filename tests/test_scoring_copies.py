@@ -101,14 +101,14 @@ def test_copies_start_keras_layers_from_zeros_and_leave_a_users_layer_as_configu
     inputs = keras.Input((28, 28, 1))
     x = keras.layers.Flatten()(Scaled(3.0)(inputs))
     net = keras.Model(inputs, keras.layers.Dense(10, kernel_initializer="ones")(keras.layers.Dense(32)(x)))
-    blank = models.common.BlankCopy("float64")
-    dense = blank(net.layers[-1])
-    dense.build((None, 32))
-    assert dense.dtype == "float64" and not np.any(dense.get_weights()[0])
-    assert blank(net.layers[1]).scale_initializer == 3.0
-    fourier = keras.layers.experimental.RandomFourierFeatures(8, kernel_initializer="laplacian")
-    assert blank(fourier).kernel_initializer == "laplacian"  # a Keras layer that refuses "zeros" there
-    blank.restore()  # once built, each copy's config is its model's again (an exported file keeps them)
+    with models.common.BlankCopy("float64") as blank:
+        dense = blank(net.layers[-1])
+        dense.build((None, 32))
+        assert dense.dtype == "float64" and not np.any(dense.get_weights()[0])
+        assert blank(net.layers[1]).scale_initializer == 3.0
+        fourier = keras.layers.experimental.RandomFourierFeatures(8, kernel_initializer="laplacian")
+        assert blank(fourier).kernel_initializer == "laplacian"  # a Keras layer that refuses "zeros" there
+    # Left, once built, each copy's config is its model's again (an exported file keeps them).
     assert isinstance(dense.kernel_initializer, keras.initializers.Ones)
     assert dense.get_config()["kernel_initializer"] == net.layers[-1].get_config()["kernel_initializer"]
     scoring_copies.clear()

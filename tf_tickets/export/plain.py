@@ -16,9 +16,8 @@ from tf_tickets.pruning import strip
 def float32_model(model) -> keras.Model:
     """A float32 copy of `model` with masks applied and wrappers stripped (same weights, same outputs)."""
     stripped = strip(model)
-    rebuild = BlankCopy("float32")
-    copy = keras.models.clone_model(stripped, clone_function=rebuild)
-    rebuild.restore()  # the exported file's layers keep their own initializers
+    with BlankCopy("float32") as rebuild:  # the exported file's layers keep their own initializers
+        copy = keras.models.clone_model(stripped, clone_function=rebuild)
     copy.set_weights(stripped.get_weights())
     return copy
 

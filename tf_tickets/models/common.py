@@ -39,8 +39,9 @@ class BlankCopy:
     rebuilt from its config (in `dtype` if given: float64 for SynFlow's products, float32 to export a
     mixed-precision model), as `classes[type(layer)]` where that is given (a subclass that computes the
     same thing another way: GraSP's second-order BatchNorm). Keras's layers are built from zeros
-    (`zero_initializers`), which spares the random draws (about half of cloning VGG19); `restore()`, once
-    the clone is built, sets back each layer's own initializers, so the copy's configs are the model's."""
+    (`zero_initializers`), which spares the random draws (about half of cloning VGG19). Used as a context
+    around `clone_model`: leaving it, once the clone is built, sets back each layer's own initializers, so
+    the copy's configs are the model's (a copy that kept zeros would re-initialise to a dead network)."""
 
     def __init__(self, dtype: Optional[str] = None, classes: Optional[Dict[type, type]] = None):
         self.dtype, self.classes = dtype, classes or {}
@@ -54,7 +55,10 @@ class BlankCopy:
         self._swapped.append((copy, zero_initializers(copy)))
         return copy
 
-    def restore(self) -> None:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
         for copy, initializers in self._swapped:
             for key, initializer in initializers.items():
                 setattr(copy, key, initializer)
@@ -89,11 +93,9 @@ def blank_clone(model, dtype: Optional[str] = None, layer_of=None, classes: Opti
         if not isinstance(model.input_shape, tuple):
             raise TicketsError(f"a {dtype} copy needs a model with one input, got {model.input_shape}")
         inputs = keras.Input(model.input_shape[1:], dtype=dtype, name=model.input_names[0])
-    rebuild = BlankCopy(dtype, classes)
-    clone = keras.models.clone_model(model, input_tensors=inputs,
-                                     clone_function=lambda layer: rebuild(layer_of(layer) if layer_of else layer))
-    rebuild.restore()
-    return clone
+    with BlankCopy(dtype, classes) as rebuild:
+        return keras.models.clone_model(model, input_tensors=inputs,
+                                        clone_function=lambda layer: rebuild(layer_of(layer) if layer_of else layer))
 
 
 def architecture(model) -> str:

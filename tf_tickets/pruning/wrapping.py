@@ -56,7 +56,7 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
         raise TicketsError(f"the model does not fit pruning policy {type(policy).__name__}: {error}") from None
     schedule_for = schedule_for or (lambda layer: FixedMask())
     copies = {}  # the model's layer -> its new copy (what clone_model makes by default), weights set below
-    rebuild = BlankCopy()
+    rebuild = BlankCopy()  # the context below sets each copy's own initializers back once it is built
 
     def copy_and_wrap(layer):
         copy = copies[layer] = rebuild(layer)
@@ -66,8 +66,8 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
             return Wrapper(copy, pruning_schedule=schedule_for(layer), dtype=layer.dtype_policy)
         return copy
 
-    wrapped = keras.models.clone_model(model, clone_function=copy_and_wrap)
-    rebuild.restore()
+    with rebuild:
+        wrapped = keras.models.clone_model(model, clone_function=copy_and_wrap)
     for layer, copy in copies.items():  # built by now, as layers of `wrapped`
         # Variable to variable: through NumPy, every weight was copied out and back in.
         for mine, theirs in zip(copy.weights, layer.weights):
