@@ -19,6 +19,10 @@ USAGE_ERROR = 2
 # Shared by the commands that write reports or files (overlap, export, tools/tables.py): one flag, one meaning.
 OUT = flags.DEFINE_string("out", None, "Where the command writes: a directory (overlap, export: default RUN/export) "
                           "or a file prefix (tools/tables.py: PREFIX.md, PREFIX.csv, PREFIX.png).")
+# Shared by the commands that load a saved Keras model (train --start_from, export): tf_tickets.saving.load_model.
+TRUST_MODEL_CODE = flags.DEFINE_boolean("trust_model_code", False, "Load a saved Keras model even if it carries "
+                                        "Python code (a Lambda layer's bytecode, a function named by module), which "
+                                        "then runs: only for a file you trust. Without it such a model is refused.")
 VERBOSE = flags.DEFINE_boolean("verbose", False, "Show everything: TensorFlow's own log lines, Keras' per-epoch "
                                "lines of every run, absl's log format.")
 

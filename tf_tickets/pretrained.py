@@ -5,7 +5,9 @@ Keras model. A lottery jackpot searches its mask over them; any other run trains
                     its config.json must name the same --model
     weights file    an .npz snapshot (final_weights.npz, rewind.npz) of the --model network
     Keras model     .keras, .h5 or a SavedModel directory, any architecture (TF-MOT wrappers are
-                    stripped); it replaces --model, and its weights' fingerprint enters the run identity
+                    stripped); it replaces --model, and its weights' fingerprint enters the run identity.
+                    One that carries Python code (a Lambda layer) is refused unless `trust_code`
+                    (--trust_model_code): `tf_tickets.saving.load_model`
 """
 import dataclasses
 import hashlib
@@ -19,12 +21,13 @@ from tf_tickets.runs import Ref, RunSpec, Start
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
-def start_from(path: str, spec: RunSpec, data) -> Tuple[RunSpec, Optional[Callable]]:
-    """(the spec starting from `path`'s weights, the model builder to use instead of the registry's or None)."""
+def start_from(path: str, spec: RunSpec, data, trust_code: bool = False) -> Tuple[RunSpec, Optional[Callable]]:
+    """(the spec starting from `path`'s weights, the model builder to use instead of the registry's or None).
+    `trust_code`: load a saved Keras model even if it carries Python code, which then runs."""
     if not os.path.exists(path):
         raise TicketsError(f"--start_from={path} does not exist")
     if path.endswith(KERAS_SUFFIXES) or os.path.isfile(os.path.join(path, "saved_model.pb")):
-        return _from_keras(path, spec, data)
+        return _from_keras(path, spec, data, trust_code)
     if os.path.isdir(path):
         return _from_run(path, spec), None
     if path.endswith(".npz"):
@@ -45,16 +48,12 @@ def _from_run(path: str, spec: RunSpec) -> RunSpec:
     return dataclasses.replace(spec, start=Start(weights=Ref.at(os.path.abspath(weights))))
 
 
-def _from_keras(path: str, spec: RunSpec, data) -> Tuple[RunSpec, Callable]:
+def _from_keras(path: str, spec: RunSpec, data, trust_code: bool) -> Tuple[RunSpec, Callable]:
     from tf_tickets.backend import tfmot
     from tf_tickets.saving import load_model
 
-    def load():
-        try:
-            model = load_model(path, compile=False)
-        except (OSError, ValueError, TypeError) as error:
-            raise TicketsError(f"cannot load the Keras model {path}: {str(error).splitlines()[0]}") from None
-        return tfmot.sparsity.keras.strip_pruning(model)
+    def load():  # every failure is one line (tf_tickets.saving)
+        return tfmot.sparsity.keras.strip_pruning(load_model(path, compile=False, trust_code=trust_code))
 
     model = load()
     fits(model, data, path)

@@ -24,7 +24,9 @@ from tf_tickets.training.run_dir import RunDir
 
 START_FROM = flags.DEFINE_string("start_from", None, "Start from these weights: a run directory (its "
                                  "final_weights.npz), a weights file (.npz) or a saved Keras model (.keras, .h5, "
-                                 "SavedModel directory; it replaces --model). --method=jackpot searches over them.")
+                                 "SavedModel directory; it replaces --model; one that carries Python code needs "
+                                 "--trust_model_code). --method=jackpot searches over them.")
+flags.declare_key_flag("trust_model_code")  # defined in tf_tickets.cli, which export shares
 SAVE_WEIGHTS = flags.DEFINE_boolean("save_weights", False, "Keep the final weights (final_weights.npz), e.g. for "
                                     "a later --start_from.")
 
@@ -39,7 +41,7 @@ def main(argv):
     dataset = harness.load_data(spec)
     build = None
     if START_FROM.value:
-        spec, build = pretrained.start_from(START_FROM.value, spec, dataset)
+        spec, build = pretrained.start_from(START_FROM.value, spec, dataset, cli.TRUST_MODEL_CODE.value)
     run_dir = RunDir(train_flags.run_dir_path())
     run_dir.check(spec.identity())
     if run_dir.is_finished():

@@ -9,7 +9,7 @@ from tf_tickets import cli
 from tf_tickets.export import command
 
 flags.adopt_module_key_flags(command)
-for _name in ("run_dir", "data_dir", "out"):  # defined by the modules that read them elsewhere too
+for _name in ("run_dir", "data_dir", "out", "trust_model_code"):  # defined by the modules that read them elsewhere too
     flags.declare_key_flag(_name)
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from tf_tickets import saved_code
 from tf_tickets.backend import tf
 from tf_tickets.errors import TicketsError
 from tf_tickets.export import formats as fmts
@@ -29,13 +30,15 @@ Examples = Union[np.ndarray, Tuple[np.ndarray, np.ndarray], "tf.data.Dataset"]
 def export(model, directory: str, test_data: Examples, representative_data: Optional[Examples] = None,
            formats: Sequence[str] = fmts.DEFAULT_FORMATS, test_examples: int = 1000, calibration_examples: int = 200,
            latency_repeats: int = 50, tolerance: float = 1e-4, min_int8_agreement: float = 0.9,
-           source: Optional[str] = None) -> Dict:
+           source: Optional[str] = None, trust_code: bool = False) -> Dict:
     """Exports `model` to `directory` in `formats` and returns the report (also written as export.json).
 
     `test_data`: (x, y) arrays or a `tf.data` dataset of (x, y) batches, preprocessed as the model
     expects; the first `test_examples` check every file. `representative_data`: inputs (or (x, y)) that
     calibrate int8 quantisation (default: the test inputs). A format whose file fails its check under
-    every runtime is refused: it is left out of the directory and its reason is in the report.
+    every runtime is refused: it is left out of the directory and its reason is in the report. A model
+    that carries Python code (a Lambda layer) is refused before anything is written unless `trust_code`:
+    its Keras file would carry that code, and checking the file means loading it, which runs it.
     """
     try:
         picked = fmts.parse(formats)
@@ -47,6 +50,10 @@ def export(model, directory: str, test_data: Examples, representative_data: Opti
         raise TicketsError("test_data needs labels: give (x, y) arrays or a dataset of (x, y) batches")
     calibration = x if representative_data is None else take(representative_data, calibration_examples)[0]
     float_model = plain.float32_model(model)
+    code = None if trust_code else saved_code.find_in_config(float_model.get_config())
+    if code:
+        raise TicketsError(f"the model's {code} (its Keras file would carry it): export it with trust_code=True "
+                           "(--trust_model_code) only if you trust that code")
     reference = float_model.predict(x, batch_size=256, verbose=0)
     if not np.isfinite(reference).all():
         raise TicketsError("the model's own outputs hold NaN or infinity: nothing to export")
@@ -58,18 +65,19 @@ def export(model, directory: str, test_data: Examples, representative_data: Opti
     summary["density"] = summary["nonzero_weights"] / max(1, summary["total_weights"])
     with staging(directory) as work:
         for fmt in picked:
-            row = _export_one(fmt, float_model, work, x, y, reference, calibration, summary)
+            row = _export_one(fmt, float_model, work, x, y, reference, calibration, summary, trust_code)
             summary["formats"].append(row)
         write_json(os.path.join(work, REPORT_JSON), summary)
         write_atomic(os.path.join(work, REPORT_MD), reports.markdown(summary) + "\n")
     return summary
 
 
-def _export_one(fmt, model, work, x, y, reference, calibration, summary) -> Dict:
+def _export_one(fmt, model, work, x, y, reference, calibration, summary, trust_code) -> Dict:
     row = {"format": fmt.name, "quantized": fmt.quantized}
     if not fmt.is_tflite:
         path = fmts.write(fmt, model, work)
-        check = (verify.keras_file if fmt.kind == "keras" else verify.saved_model)(path, x, reference, y)
+        check = (verify.keras_file(path, x, reference, y, trust_code) if fmt.kind == "keras"
+                 else verify.saved_model(path, x, reference, y))
         check = verify.judge(check, fmt, summary["tolerance"], summary["min_int8_agreement"])
         row.update(file=fmt.filename, nonzero_weights=check.pop("nonzero_weights"), parity={"keras": check},
                    **reports.sizes(path))

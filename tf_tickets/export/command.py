@@ -3,7 +3,8 @@
 
 Reads the run's trained model (`model.keras`) and its data set, and writes the files, `export.json` and
 `export.md` to --out (default RUN/export); the report is also copied into the run directory and
-printed. Exit 1 when a format was refused (the others are written), 2 on bad input (nothing written).
+printed. Exit 1 when a format was refused (the others are written), 2 on bad input (nothing written). A
+model that carries Python code (a Lambda layer) is refused unless --trust_model_code.
 """
 import os
 
@@ -25,8 +26,9 @@ MIN_INT8_AGREEMENT = flags.DEFINE_float("min_int8_agreement", 0.9, "Smallest top
                                         "an int8 file may show.")
 
 
-def load_run(path: str):
-    """(the run's trained model, its data set); one-line errors for what is not a finished run."""
+def load_run(path: str, trust_code: bool = False):
+    """(the run's trained model, its data set); one-line errors for what is not a finished run, or for a model
+    that carries Python code unless `trust_code` (`tf_tickets.saving.load_model`)."""
     from tf_tickets import data
     from tf_tickets.saving import load_model
 
@@ -40,7 +42,8 @@ def load_run(path: str):
         raise TicketsError(f"{path} holds no {run_files.MODEL} (it finished before runs kept their model): delete its "
                            f"{run_files.RESULTS} and run its command again, which restores the last checkpoint, "
                            f"trains no further and writes {run_files.MODEL}")
-    return load_model(model_path, compile=False), data.load(config["dataset"], train_flags.DATA_DIR.value)
+    return (load_model(model_path, compile=False, trust_code=trust_code),
+            data.load(config["dataset"], train_flags.DATA_DIR.value))
 
 
 def main(argv):
@@ -61,12 +64,13 @@ def main(argv):
     except ValueError as error:
         raise TicketsError(str(error)) from None
     api.check_destination(out)
-    model, dataset = load_run(run_dir)
+    model, dataset = load_run(run_dir, cli.TRUST_MODEL_CODE.value)
     logging.info("exporting %s (%s) to %s: %s", run_dir, dataset.name, out, ", ".join(FORMATS.value))
     test = (pipeline.normalize(dataset.x_test[:TEST_EXAMPLES.value], dataset).numpy(), dataset.y_test)
     calibration = pipeline.normalize(dataset.x_train[:CALIBRATION_EXAMPLES.value], dataset).numpy()
     found = api.export(model, out, test, calibration, FORMATS.value, TEST_EXAMPLES.value, CALIBRATION_EXAMPLES.value,
-                       LATENCY_REPEATS.value, TOLERANCE.value, MIN_INT8_AGREEMENT.value, source=os.path.abspath(run_dir))
+                       LATENCY_REPEATS.value, TOLERANCE.value, MIN_INT8_AGREEMENT.value, source=os.path.abspath(run_dir),
+                       trust_code=cli.TRUST_MODEL_CODE.value)
     table = report.markdown(found)
     if os.path.abspath(out) != os.path.abspath(os.path.join(run_dir, run_files.EXPORT)):
         files.write_json(os.path.join(run_dir, api.REPORT_JSON), found)

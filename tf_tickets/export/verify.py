@@ -9,11 +9,12 @@ from typing import Dict
 
 import numpy as np
 
-from tf_tickets.backend import keras, tf
+from tf_tickets.backend import tf
 from tf_tickets.export import litert
 from tf_tickets.export.formats import Format
 from tf_tickets.export.plain import kernel_counts
 from tf_tickets.quiet import native_logs
+from tf_tickets.saving import load_model
 
 
 def compare(outputs: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> Dict:
@@ -39,13 +40,17 @@ def judge(found: Dict, fmt: Format, tolerance: float, min_agreement: float) -> D
     return {**found, "passed": True}
 
 
-def keras_file(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> Dict:
-    loaded = keras.models.load_model(path, compile=False)
+def keras_file(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndarray, trust_code: bool = False) -> Dict:
+    """Loaded as every saved model is (`tf_tickets.saving.load_model`): a file that carries Python code is
+    refused unless `trust_code`."""
+    loaded = load_model(path, compile=False, trust_code=trust_code)
     return {**compare(loaded.predict(x, batch_size=256, verbose=0), reference, labels),
             "nonzero_weights": kernel_counts(loaded.get_weights())["nonzero"]}
 
 
 def saved_model(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> Dict:
+    """The serving signature of the SavedModel export just wrote (`tf.saved_model.save`: a TensorFlow graph,
+    no Keras metadata, no Python code to run), loaded by TensorFlow's own loader."""
     with native_logs():
         loaded = tf.saved_model.load(path)
     serve = loaded.signatures["serving_default"]
