@@ -234,3 +234,87 @@ def test_start_from_bad_input(dense_run, tmp_path, run_main):
                           f"--run_dir={tmp_path / 'out'}")
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+SEARCH_DEFAULTS = {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 256, "lr_schedule": "cosine"}
+
+
+@pytest.fixture
+def parse(monkeypatch):
+    from absl import flags
+
+    from tests.conftest import REPO
+    from tf_tickets import sanity, train  # noqa: F401  (define the flags)
+
+    monkeypatch.chdir(REPO)
+
+    def parse_args(*args):
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS(["tf_tickets", *TRAIN, "--lr_schedule=step", "--milestones=10it", "--weight_decay=1e-4",
+                     "--training_steps=24it", *args])
+
+    yield parse_args
+    flags.FLAGS.unparse_flags()
+
+
+def test_the_search_follows_the_reference_by_default():
+    """SGD 0.1, momentum 0.9, coupled weight decay 5e-4 on the scores, cosine, batch 256, rate 1, BatchNorm in
+    training mode (Zhang et al.'s published code), in the API as in the settings."""
+    import inspect
+
+    config = jackpot.SearchConfig()
+    assert {k: getattr(config, k) for k in SEARCH_DEFAULTS} == SEARCH_DEFAULTS
+    assert config.rate == "constant" and config.batch_statistics
+    defaults = {k: p.default for k, p in inspect.signature(jackpot.search).parameters.items()}
+    assert (defaults["lr"], defaults["momentum"], defaults["weight_decay"], defaults["rate"]) == (0.1, 0.9, 5e-4, "constant")
+    assert defaults["batch_statistics"] and inspect.signature(jackpot.start_search).parameters["batch_statistics"].default
+
+
+def search_identity(grid):
+    return next(s.spec for n, s in grid.stages.items() if n.startswith("jackpot/")).identity()
+
+
+def test_the_search_takes_its_own_settings_not_the_training_flags(parse):
+    from tf_tickets import harness, sanity
+
+    parse("--method=jackpot", "--sparsity=0.8")  # the training flags say lr 0.05, step, wd 1e-4, batch 50
+    for identity in (harness.spec_from_flags().identity(),
+                     (parse("--procedure=jackpot", "--sparsity=0.8", "--seeds=0", "--checks=", "--run_dir=/R"),
+                      search_identity(sanity.build_grid()))[1]):
+        assert {k: identity[k] for k in SEARCH_DEFAULTS} == SEARCH_DEFAULTS
+        assert identity["milestones"] == [] and identity["pruning"]["jackpot"]["batch_statistics"]
+    own = ["--search_lr=0.02", "--search_momentum=0.5", "--search_weight_decay=0", "--search_batch_size=32",
+           "--search_lr_schedule=constant", "--jackpot_rate=cosine", "--nojackpot_batch_statistics"]
+    parse("--method=jackpot", "--sparsity=0.8", *own)
+    identity = harness.spec_from_flags().identity()
+    assert {k: identity[k] for k in SEARCH_DEFAULTS} == {"lr": 0.02, "momentum": 0.5, "weight_decay": 0.0,
+                                                          "batch_size": 32, "lr_schedule": "constant"}
+    # A frozen-BatchNorm search keeps the identity layout of the runs made before it became optional.
+    assert identity["pruning"]["jackpot"] == {"rate": "cosine", "keep_classifier_dense": True}
+    assert identity["training_steps"] == "24it"  # the search runs --training_steps, or --search_steps
+    parse("--method=jackpot", "--sparsity=0.8", "--search_steps=7it")
+    assert harness.spec_from_flags().identity()["training_steps"] == "7it"
+
+
+def test_a_tuned_jackpot_starts_from_the_searched_batch_norm_statistics(parse):
+    from tf_tickets import sanity
+
+    parse("--procedure=jackpot", "--sparsity=0.8", "--seeds=0", "--checks=", "--run_dir=/R", "--tune_steps=5it")
+    stages = sanity.build_grid().stages
+    tune = stages["jackpot/sparsity0.8/plain/seed0"].spec
+    assert str(tune.start.weights).endswith("jackpot/search/sparsity0.8/clean/seed0/final_weights.npz")
+    assert stages["jackpot/search/sparsity0.8/clean/seed0"].spec.outputs.save_weights
+    parse("--procedure=jackpot", "--sparsity=0.8", "--seeds=0", "--checks=", "--run_dir=/R", "--tune_steps=5it",
+          "--nojackpot_batch_statistics")
+    frozen = sanity.build_grid().stages["jackpot/sparsity0.8/plain/seed0"].spec
+    assert str(frozen.start.weights).endswith("pretrain/clean/seed0/final_weights.npz")  # the same weights
+
+
+def test_bad_search_settings_are_one_line_errors(tmp_path, run_main):
+    for args, message in ((["--search_lr=0"], "learning rate must be > 0"),
+                          (["--search_batch_size=0"], "batch size must be > 0"),
+                          (["--search_momentum=1"], "momentum must be in [0, 1)")):
+        result = run_main("tf_tickets.train", *TRAIN, "--method=jackpot", "--training_steps=24it",
+                          f"--start_from={tmp_path}", *args, f"--run_dir={tmp_path / 'out'}")
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

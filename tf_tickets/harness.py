@@ -36,7 +36,8 @@ def mask_source(criterion: str):
     if criterion == JACKPOT:
         if pruning_flags.prune_at() is not None:
             raise TicketsError("a jackpot searches from the first step: leave --prune_at unset")
-        return Search(procedure_flags.JACKPOT_RATE.value, batch_statistics=procedure_flags.JACKPOT_BATCH_STATISTICS.value)
+        search = procedure_flags.search_config()
+        return Search(search.rate, batch_statistics=search.batch_statistics)
     return FromCriterion(at=pruning_flags.prune_at())
 
 
@@ -49,7 +50,11 @@ def spec_from_flags(criterion: Optional[str] = None, budget: Optional[str] = Non
     pruning = pruning_flags.pruning_config(DENSE if criterion == JACKPOT else criterion)
     if budget:
         pruning = dataclasses.replace(pruning, budget=budget)
-    return RunSpec(model=F.MODEL.value, dataset=F.DATASET.value, train=train_flags.train_config(),
+    train = train_flags.train_config()
+    if criterion == JACKPOT:  # the search's own settings (the reference's by default), never the training flags'
+        train = procedure_flags.search_config().train_config(
+            train, procedure_flags.SEARCH_STEPS.value or train.training_steps)
+    return RunSpec(model=F.MODEL.value, dataset=F.DATASET.value, train=train,
                    pruning=pruning, masks=mask_source(criterion), train_fraction=F.TRAIN_FRACTION.value,
                    mixed_precision=F.MIXED_PRECISION.value)
 

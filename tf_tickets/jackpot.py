@@ -5,25 +5,64 @@
 
 Each prunable weight gets a trainable score (`tf_tickets.pruning.scores.ScoreMask`), started from
 magnitude pruning (1.0 kept, 0.99 pruned; per-layer counts from one global magnitude threshold, the
-classifier kept dense by default, or any budget). SGD with momentum, coupled weight decay and a cosine
-learning rate trains the scores through a straight-through estimator; after each step, short
-restriction flips a fraction of each layer's mask (`rate`: "constant" = 1, or the paper's "cosine"), so
-per-layer counts stay fixed. The found masks are handed to ordinary TF-MOT wrappers on a copy of the
-model, with the pre-trained weights untouched: retrain it with `fit` + `UpdatePruningStep` to tune them.
+classifier kept dense by default, or any budget). The scores train through a straight-through estimator
+with the reference's settings (`SearchConfig`: SGD 0.1, momentum 0.9, coupled weight decay 5e-4 on the
+scores, cosine over the search, batch 256), BatchNorm in training mode as a PyTorch model in train mode
+(batch statistics, moving statistics updated, scale and offset frozen); after each step, short
+restriction flips a fraction of each layer's mask candidates (`rate`: "constant" = 1, what the authors'
+code runs), so per-layer counts stay fixed. The found masks are handed to ordinary TF-MOT wrappers on a
+copy of the model, its pre-trained weights untouched (and its BatchNorm statistics the search's): retrain
+it with `fit` + `UpdatePruningStep` to tune them.
 """
+import dataclasses
 from typing import Optional
 
 import numpy as np
 
 from tf_tickets.backend import keras, tf
-from tf_tickets.callbacks.restriction import ShortRestriction
+from tf_tickets.callbacks.restriction import RATES, ShortRestriction
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import Pruner, current_masks, prune, wrap
 from tf_tickets.pruning.scores import ScoreMask, wrap_scores
 from tf_tickets.pruning.wrapping import check_model
+from tf_tickets.training.config import TrainConfig
 from tf_tickets.training.optimizers import make_optimizer
 
 KEPT, PRUNED = 1.0, 0.99  # the initial scores of magnitude-kept and pruned weights, as in the reference
+SEARCH_SCHEDULES = ("cosine", "constant")
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchConfig:
+    """How the scores are searched. The defaults are the reference's (the authors' published code, CIFAR):
+    SGD at 0.1 with momentum 0.9 and coupled weight decay 5e-4 on the scores, a cosine learning rate over
+    the search, batch 256 (one partial batch where the data holds fewer), every candidate flipped after each
+    step (rate 1: "constant"; "cosine" is a schedule the paper describes and the code defines but never
+    uses), and BatchNorm in training mode. Searches never inherit a training run's optimiser settings."""
+
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    batch_size: int = 256
+    lr_schedule: str = "cosine"
+    rate: str = "constant"
+    batch_statistics: bool = True  # False: BatchNorm on the pre-trained moving statistics, frozen like every weight
+
+    def __post_init__(self):
+        if self.lr_schedule not in SEARCH_SCHEDULES:
+            raise TicketsError(f"the search's learning-rate schedule must be one of {', '.join(SEARCH_SCHEDULES)}, "
+                               f"got {self.lr_schedule!r}")
+        if self.rate not in RATES:
+            raise TicketsError(f"unknown restriction rate {self.rate!r}; known: {', '.join(RATES)}")
+        # The optimiser settings are checked where they are used: `train_config` builds a checked TrainConfig.
+        self.train_config(TrainConfig(), "1it")
+
+    def train_config(self, base: TrainConfig, steps) -> TrainConfig:
+        """The run that searches for `steps`: `base`'s seed, data order, augmentation and evaluation, this
+        search's optimiser, batch and schedule."""
+        return dataclasses.replace(base, training_steps=steps, optimizer="sgd", lr=self.lr, momentum=self.momentum,
+                                   weight_decay=self.weight_decay, batch_size=self.batch_size,
+                                   lr_schedule=self.lr_schedule, milestones=(), warmup="0it")
 
 
 def magnitude_start(model, sparsity: float, budget: str = "global", budget_options: Optional[dict] = None,
@@ -36,10 +75,10 @@ def magnitude_start(model, sparsity: float, budget: str = "global", budget_optio
 
 
 def start_search(model, sparsity: float = 0.9, budget: str = "global", budget_options: Optional[dict] = None,
-                 policy="conv_dense", keep_classifier_dense: bool = True, batch_statistics: bool = False) -> keras.Model:
+                 policy="conv_dense", keep_classifier_dense: bool = True, batch_statistics: bool = True) -> keras.Model:
     """The search model before its first step: scores and masks set from magnitude pruning. With
-    `batch_statistics`, BatchNorm uses and updates batch statistics while searching (its scale and
-    offset stay frozen); by default it runs on the pre-trained moving statistics."""
+    `batch_statistics` (the reference's train mode), BatchNorm uses and updates batch statistics while
+    searching, its scale and offset frozen; with False it runs on the pre-trained moving statistics."""
     check_model(model)
     start = magnitude_start(model, sparsity, budget, budget_options, policy, keep_classifier_dense)
     search_model = wrap_scores(model, allow=lambda layer: layer.name in start, batch_statistics=batch_statistics)
@@ -51,14 +90,17 @@ def start_search(model, sparsity: float = 0.9, budget: str = "global", budget_op
     return search_model
 
 
-def search(model, train_ds, sparsity: float = 0.9, epochs: int = 1, lr: float = 0.1, momentum: float = 0.9,
-           weight_decay: float = 5e-4, rate: str = "constant", budget: str = "global",
-           budget_options: Optional[dict] = None, policy="conv_dense", keep_classifier_dense: bool = True,
-           batch_statistics: bool = False, loss=None, steps_per_epoch: Optional[int] = None, verbose="auto"):
+def search(model, train_ds, sparsity: float = 0.9, epochs: int = 1, lr: float = SearchConfig.lr,
+           momentum: float = SearchConfig.momentum, weight_decay: float = SearchConfig.weight_decay,
+           rate: str = SearchConfig.rate, budget: str = "global", budget_options: Optional[dict] = None,
+           policy="conv_dense", keep_classifier_dense: bool = True,
+           batch_statistics: bool = SearchConfig.batch_statistics, loss=None, steps_per_epoch: Optional[int] = None,
+           verbose="auto"):
     """Searches a jackpot in `model` (a pre-trained tf_keras model, left untouched) with `train_ds`
-    (`(x, y)` batches); returns (a TF-MOT-wrapped copy carrying the found masks, the Keras history, whose
-    `flips` entry counts each layer's mask changes). With `batch_statistics`, BatchNorm's moving statistics
-    are updated by the search and carried into the returned model."""
+    (`(x, y)` batches; the reference's batch is 256); returns (a TF-MOT-wrapped copy carrying the found
+    masks, the Keras history, whose `flips` entry counts each layer's mask changes). The optimiser settings
+    default to the reference's (`SearchConfig`). With `batch_statistics` (the default), BatchNorm's moving
+    statistics are updated by the search and carried into the returned model."""
     if not isinstance(epochs, int) or epochs < 1:
         raise TicketsError(f"epochs must be a positive integer, got {epochs!r}")
     search_model = start_search(model, sparsity, budget, budget_options, policy, keep_classifier_dense,

@@ -42,9 +42,10 @@ class Run:
         self.steps_per_epoch = pipeline.steps_per_epoch(len(data.x_train), spec.train.batch_size)
         corrupt = self.check.corrupt if self.check and self.check.corrupt else None
         self.pruning_data = corrupt(data, self.seed) if corrupt else data  # what the pruning step sees
-        # A dense run (whose weights later stages prune) and a run that prunes while it trains learn from
-        # the data the pruning step sees; a ticket whose masks are given trains on clean data.
-        self.train_data = self.pruning_data if spec.masks.trains_on_pruning_data else data
+        # A run whose training decides masks (a dense run whose weights later stages prune, a run that prunes
+        # while it trains, an earlier level of iterative pruning) learns from the data the pruning step sees;
+        # the final ticket trains on clean data.
+        self.train_data = self.pruning_data if spec.trains_on_check_data else data
 
     def to_steps(self, duration: Duration) -> int:
         return duration.to_steps(self.steps_per_epoch)
@@ -97,19 +98,20 @@ def output_callbacks(run: Run, run_dir: RunDir, chief: bool) -> List:
 
 def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True,
             verbose: Optional[int] = None, build: Optional[Callable] = None,
-            compiled: Optional[CompiledModels] = None) -> dict:
+            compiled: Optional[CompiledModels] = None, callbacks: Sequence = ()) -> dict:
     """Trains the run (resuming it if it was cut short) and returns its results.
 
     The initial masks are computed and checked against the model before the run directory is claimed,
     so that bad input (say, labels beyond the model's classes) leaves nothing behind. Log lines of the
     run go to its directory's log file as well. `verbose`: Keras' verbosity for `fit` (None: default);
     `build(seed)`: the user's own model instead of the registry's `spec.model`; `compiled`: the compiled
-    models a grid's runs share (`training/compiled.py`).
+    models a grid's runs share (`training/compiled.py`); `callbacks`: Keras callbacks called before those
+    that write the run's files (a grid's `KeepClaim`).
     """
     run = Run(spec, data, build)
     with held_log() as earlier:  # what pruning says before the directory exists goes to its log file too
         model = loop.build_in_scope(lambda: build_model(run), strategy)
-        callbacks = check_callbacks(run, model)
+        callbacks = list(callbacks) + check_callbacks(run, model)
         masks = spec.masks.initial_masks(run, model)
         if masks is not None:
             assign_masks(model, masks)  # checks that the masks fit the model
@@ -185,7 +187,12 @@ def save_model(model, path: str, keep: bool = True) -> None:
 def finish(run: Run, model, results: dict, run_dir: RunDir, chief: bool = True) -> dict:
     """Adds the sparsity report, writes the masks and weights later stages read and the trained model (for
     export), then `results.json`."""
+    corrupt = run.spec.check_of((checks.DATA,))
+    # Which data each part saw, so that a data check's reach is on record (the ticket's own training is clean
+    # unless its training decides masks).
+    results["train_data"] = corrupt if run.spec.trains_on_check_data else "clean"
     if not run.spec.dense:
+        results["pruning_data"] = corrupt or "clean"
         rows = sparsity_report(model)
         results["sparsity_report"] = rows
         results["density"] = totals(rows)["density"]

@@ -2,9 +2,10 @@
 
 After an optimizer step, the pruned weights whose scores now rank among the layer's top k (k = its
 kept count) and the kept weights that dropped out of it are the candidates; `rate` of them (the
-highest-scoring ins, the lowest-scoring outs) swap, so each layer's count stays fixed. `rate` is 1
-(plain per-layer top-k after each step, what the authors' published code ends up doing) or the
-paper's cosine 0.5 * (1 + cos(pi * epoch / epochs)).
+highest-scoring ins, the lowest-scoring outs) swap, so each layer's count stays fixed. `rate` is
+"constant", 1 (plain per-layer top-k after each step: what the authors' published code runs), or
+"cosine", 0.5 * (1 + cos(pi * epoch / epochs)): the schedule the paper describes, which the authors'
+code defines but never calls.
 """
 import math
 from typing import Dict

@@ -5,6 +5,7 @@ checks corrupt its training data (it is the data that the pruning step sees), an
 retrains on clean data. Mask checks and score inversion act on the final ticket.
 """
 import dataclasses
+import math
 
 from tf_tickets import checks
 from tf_tickets.errors import TicketsError
@@ -98,10 +99,24 @@ class LotteryTickets(AfterTraining):
     description = "lottery tickets (Frankle & Carbin): iterative global magnitude pruning, rewound"
 
     def level_sparsities(self, sparsity):
-        levels = self.settings.levels
+        """Each level's sparsity: `levels` equal steps to `sparsity`, or, with `level_rate` f, f of the
+        remaining weights pruned per level (level k keeps (1-f)^k) until the last level reaches `sparsity`."""
+        rate, levels = self.settings.level_rate, self.settings.levels
+        if rate is not None:
+            return level_sparsities_at_rate(sparsity, rate)
         if levels < 1:
             raise TicketsError(f"--levels must be >= 1, got {levels}")
         return [1 - (1 - sparsity) ** (k / levels) for k in range(1, levels + 1)]
+
+    def level_name(self, sparsity, seed, check, k, levels) -> str:
+        """An earlier level's directory. Under a data check it trains on the corrupted data (it decides the next
+        level's mask), which its name says. With a per-level rate, level k is the same run whatever the final
+        sparsity, so grids at several sparsities share their earlier levels."""
+        corrupt = data_check(check)
+        data = f"trained_on_{corrupt}" if corrupt else "none"
+        if self.settings.level_rate is not None:
+            return f"{self.slug}/rate{self.settings.level_rate:g}/{data}/seed{seed}/level{k}"
+        return f"{self.slug}/levels{len(levels)}/sparsity{sparsity:g}/{data}/seed{seed}/level{k}"
 
     def rewind_point(self, pretrain: Stage) -> Start:
         rewind_to = self.settings.rewind_to
@@ -121,11 +136,19 @@ class LotteryTickets(AfterTraining):
                                   within=Ref(previous.name, MASKS) if previous else None)
             spec = self.ticket_spec(level_sparsity, seed, check if last else data_check(check), masks, start,
                                     outputs=Outputs(save_weights=not last))
-            name = self.cell(sparsity, seed, check) if last else \
-                f"{self.slug}/levels{len(levels)}/sparsity{sparsity:g}/{data_check(check) or 'none'}/seed{seed}/level{k}"
+            name = self.cell(sparsity, seed, check) if last else self.level_name(sparsity, seed, check, k, levels)
             previous = Stage(name, spec)
             stages.append(previous)
         return stages
+
+
+def level_sparsities_at_rate(sparsity: float, rate: float):
+    """1 - (1-rate)^k for k = 1, 2, ... while below `sparsity`, then `sparsity` itself (a last level that
+    would prune less than a hundredth of a level's step is merged into the one before)."""
+    if not 0 < rate < 1:
+        raise TicketsError(f"--level_rate must be in (0, 1), got {rate}")
+    levels = max(1, math.ceil(math.log(1 - sparsity) / math.log(1 - rate) - 0.01)) if sparsity > 0 else 1
+    return [1 - (1 - rate) ** k for k in range(1, levels)] + [sparsity]
 
 
 @PROCEDURES.register("lottery_one_shot")

@@ -9,6 +9,7 @@ from typing import FrozenSet, List, Optional, Tuple
 from tf_tickets import checks, criteria
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
+from tf_tickets.jackpot import SearchConfig
 from tf_tickets.pruning.config import DENSE
 from tf_tickets.registry import Registry
 from tf_tickets.runs import RunSpec
@@ -30,6 +31,11 @@ class Stage:
         names = [ref.stage for ref in self.spec.refs() if ref.stage is not None]
         return tuple(dict.fromkeys(names))
 
+    @property
+    def mask_inputs(self) -> Tuple[str, ...]:
+        """The stages whose files (trained weights, masks) decide this one's masks."""
+        return tuple(dict.fromkeys(ref.stage for ref in self.spec.mask_refs() if ref.stage is not None))
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -38,14 +44,14 @@ class Settings:
     base: RunSpec  # model, data, training; its pruning gives the budget, policy and options
     rewind_to: Duration = "0it"  # lottery tickets rewind here (0it: initialisation; 500it: late rewinding)
     levels: int = 1  # lottery tickets: levels of iterative magnitude pruning
+    level_rate: Optional[float] = None  # lottery tickets: prune this fraction of the remaining weights per level
     finetune_steps: Duration = "10ep"  # fine-tuning: how long, at the schedule's final learning rate
     gmp_begin: Duration = "0it"  # gradual magnitude pruning (TF-MOT's PolynomialDecay): first pruning step
     gmp_end: Optional[Duration] = None  # last pruning step (default: three quarters of the run)
     gmp_frequency: int = 100  # prune every this many steps
     gmp_power: int = 3  # the schedule's exponent
     search_steps: Optional[Duration] = None  # jackpot: how long the scores are searched (default: the training's)
-    jackpot_rate: str = "constant"  # jackpot: short restriction's rate, constant (1) or cosine
-    jackpot_batch_statistics: bool = False  # jackpot: BatchNorm uses and updates batch statistics while searching
+    search: SearchConfig = SearchConfig()  # jackpot: the search's optimiser, restriction rate and BatchNorm mode
     tune_steps: Optional[Duration] = None  # jackpot: tune the found ticket's weights this long (default: no tuning)
 
     def __post_init__(self):

@@ -2,9 +2,11 @@
 
 Stage one is the shared dense pretraining; stage two searches scores over its trained weights
 (`tf_tickets.jackpot`: magnitude start, straight-through scores, short restriction) for `search_steps`
-with a cosine learning rate; its test accuracy, with no weight trained, is the jackpot's. Data checks
-corrupt the pretraining and the search data. With `tune_steps`, a third stage tunes the jackpot's
-weights (at the schedule's final learning rate), and the mask and weight checks act when it starts.
+with the search's own settings (`Settings.search`, the reference's by default: never the training
+flags'); its test accuracy, with no weight trained, is the jackpot's. Data checks corrupt the
+pretraining and the search data. With `tune_steps`, a third stage tunes the jackpot's weights (at the
+schedule's final learning rate, from the search's BatchNorm statistics), and the mask and weight checks
+act when it starts.
 """
 import dataclasses
 
@@ -13,7 +15,7 @@ from tf_tickets.errors import TicketsError
 from tf_tickets.procedures.after_training import AfterTraining, data_check
 from tf_tickets.procedures.base import PROCEDURES, Stage
 from tf_tickets.run_files import FINAL_WEIGHTS, MASKS
-from tf_tickets.runs import FromFile, Ref, Search, Start
+from tf_tickets.runs import FromFile, Outputs, Ref, Search, Start
 
 
 @PROCEDURES.register("jackpot")
@@ -40,20 +42,22 @@ class LotteryJackpot(AfterTraining):
         settings, base = self.settings, self.settings.base
         pretrain = self.pretrain(seed, check)
         trained = Ref(pretrain.name, FINAL_WEIGHTS)
-        search_train = self._train(seed, training_steps=settings.search_steps or base.train.training_steps,
-                                   lr_schedule="cosine", milestones=(), warmup="0it")
+        search = settings.search
+        search_train = search.train_config(self._train(seed), settings.search_steps or base.train.training_steps)
         tuned = settings.tune_steps is not None
         name = (f"{self.slug}/search/sparsity{sparsity:g}/{data_check(check) or 'clean'}/seed{seed}" if tuned
                 else self.cell(sparsity, seed, check))
-        search = Stage(name, dataclasses.replace(
+        # A search in training mode moves BatchNorm's statistics: the tuning starts from the jackpot's own.
+        keeps_statistics = tuned and search.batch_statistics
+        searched = Stage(name, dataclasses.replace(
             base, train=search_train, pruning=dataclasses.replace(base.pruning, sparsity=sparsity),
-            masks=Search(settings.jackpot_rate, batch_statistics=settings.jackpot_batch_statistics),
-            start=Start(weights=trained), check=data_check(check)))
+            masks=Search(search.rate, batch_statistics=search.batch_statistics),
+            start=Start(weights=trained), check=data_check(check), outputs=Outputs(save_weights=keeps_statistics)))
         if not tuned:
-            return [pretrain, search]
+            return [pretrain, searched]
         tune = dataclasses.replace(
             base, train=self._train(seed, training_steps=settings.tune_steps, lr=base.train.final_lr, lr_schedule="constant",
                                     milestones=(), warmup="0it"),
-            pruning=dataclasses.replace(base.pruning, sparsity=sparsity), masks=FromFile(Ref(search.name, MASKS)),
-            start=Start(weights=trained), check=check)
-        return [pretrain, search, Stage(self.cell(sparsity, seed, check), tune)]
+            pruning=dataclasses.replace(base.pruning, sparsity=sparsity), masks=FromFile(Ref(searched.name, MASKS)),
+            start=Start(weights=Ref(searched.name, FINAL_WEIGHTS) if keeps_statistics else trained), check=check)
+        return [pretrain, searched, Stage(self.cell(sparsity, seed, check), tune)]

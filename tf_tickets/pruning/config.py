@@ -26,6 +26,7 @@ class PruningConfig:
     budget_options: tuple = ()
     on_collapse: str = "warn"  # how empty layers are reported: warn, raise, ignore (not part of a run's identity)
     block: int = 0  # > 1: Dense and 1x1-conv kernels keep whole 1 x block blocks (see Pruner)
+    score_batches: int = 1  # class-balanced batches a data-dependent criterion sees (see Pruner)
 
     def __post_init__(self):
         if not 0 <= self.sparsity < 1:
@@ -38,6 +39,7 @@ class PruningConfig:
             raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {self.on_collapse!r}")
         if self.block < 0 or self.block == 1:
             raise TicketsError(f"--block must be 0 (unstructured) or at least 2, got {self.block}")
+        criteria.base.positive_int("--score_batches", self.score_batches)
 
     def with_criterion(self, criterion: str, **changes) -> "PruningConfig":
         return dataclasses.replace(self, criterion=criterion, **changes)
@@ -48,7 +50,8 @@ class PruningConfig:
         if self.criterion is None:
             raise TicketsError("no criterion chosen: set --criterion (or --method)")
         return Pruner(self.criterion, self.sparsity, self.budget, seed, dict(self.criterion_options),
-                      dict(self.budget_options), invert=invert, on_collapse=self.on_collapse, block=self.block)
+                      dict(self.budget_options), invert=invert, on_collapse=self.on_collapse, block=self.block,
+                      score_batches=self.score_batches)
 
     def to_dict(self) -> dict:
         """The settings as JSON values, under the names run directories have always used."""
@@ -57,6 +60,8 @@ class PruningConfig:
                  "budget_options": dict(self.budget_options)}
         if self.block:  # added later: in the identity only when set, so earlier runs keep theirs
             found["block"] = self.block
+        if self.score_batches != 1:  # likewise
+            found["score_batches"] = self.score_batches
         return found
 
 

@@ -25,6 +25,9 @@ BUDGET_OPTIONS = flags.DEFINE_list("budget_options", [], "Budget options, key=va
 BLOCK = flags.DEFINE_integer("block", 0, "Block-structured masks: Dense and 1x1-conv kernels keep whole blocks of "
                              "this many consecutive inputs (4: what float TFLite runs sparse; 16 for int8); 0: "
                              "unstructured.")
+SCORE_BATCHES = flags.DEFINE_integer("score_batches", 1, "Data-dependent criteria see this many class-balanced "
+                                     "batches of 10 examples a class (SNIP and the blend sum their gradient over one "
+                                     "pass of each); 1: the references' single batch.", lower_bound=1)
 ON_COLLAPSE = flags.DEFINE_enum("on_collapse", "warn", ["warn", "raise", "ignore"], "When masks leave a layer "
                                 "with no weight (or a criterion scores a layer all zero): warn, stop with an error "
                                 "before anything is written, or say nothing.")
@@ -43,7 +46,8 @@ def pruning_config(criterion_name=None) -> PruningConfig:
                          budget=BUDGET.value, policy=POLICY.value,
                          criterion_options=parse_options(METHOD_OPTIONS.value, "--method_options"),
                          budget_options=parse_options(BUDGET_OPTIONS.value, "--budget_options"),
-                         on_collapse=ON_COLLAPSE.value, block=BLOCK.value)
+                         on_collapse=ON_COLLAPSE.value, block=BLOCK.value,
+                         score_batches=SCORE_BATCHES.value)
 
 
 def prune_at():

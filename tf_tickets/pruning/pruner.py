@@ -33,22 +33,29 @@ class Pruner:
     invert: bool = False  # keep the lowest-scoring weights instead (the score-inversion sanity check)
     on_collapse: str = "warn"  # how a layer scored all zero or not finite is reported: warn, raise, ignore
     block: int = 0  # > 1: Dense and 1x1-conv kernels keep whole 1 x block blocks (TFLite runs them sparse)
+    score_batches: int = 1  # class-balanced batches the gradient criteria see (`per_class` examples of each class each)
 
     def __post_init__(self):
         if not 0 <= self.sparsity < 1:
             raise TicketsError(f"sparsity must be in [0, 1), got {self.sparsity}")
         if self.block < 0 or self.block == 1:
             raise TicketsError(f"block must be 0 (unstructured) or at least 2, got {self.block}")
+        self.score_batches = criteria.base.positive_int("score_batches", self.score_batches)
         self.scorer = criteria.make(self.criterion, **(self.criterion_options or {}))
+        if self.score_batches > 1 and hasattr(self.scorer, "iterations"):
+            # SNIP and the blend sum their gradient over passes of one class-balanced batch each (the
+            # reference's iterations): more batches, more passes of the same size.
+            self.scorer.iterations *= self.score_batches
         self.layer_budget = budgets.make(self.budget, **(self.budget_options or {}))
 
     def batch(self, model, data):
-        """The class-balanced scoring batch (None for data-free criteria)."""
+        """The class-balanced scoring data (None for data-free criteria): `score_batches` batches of
+        `per_class` examples of each class, as one array ordered by class."""
         if not self.scorer.needs_data:
             return None
         if data is None:
             raise TicketsError(f"{self.criterion} needs data: pass data=... (a tf.data.Dataset of (x, y) or arrays)")
-        return criteria.class_balanced_batch(data, int(model.output_shape[-1]), self.per_class)
+        return criteria.class_balanced_batch(data, int(model.output_shape[-1]), self.per_class * self.score_batches)
 
     def masks(self, wrapped, data=None, batch=None, within: Optional[Dict[str, np.ndarray]] = None,
               weights: Optional[Dict[str, np.ndarray]] = None) -> Dict[str, np.ndarray]:
@@ -168,7 +175,7 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
           seed: int = 0, policy="conv_dense", criterion_options: Optional[dict] = None,
           budget_options: Optional[dict] = None, masks: Optional[Dict[str, np.ndarray]] = None,
           method: Optional[str] = None, method_options: Optional[dict] = None, on_collapse: str = "warn",
-          block: int = 0):
+          block: int = 0, score_batches: int = 1):
     """A new model, wrapped by TF-MOT and masked; `model` itself is left untouched.
 
     `criterion` scores weights (`tf_tickets.criteria`: random, magnitude, snip, grasp, synflow, obd,
@@ -179,7 +186,9 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
     Layers left without any weight are reported by name (`on_collapse`: "warn", "raise" or "ignore"),
     and whether the network is still connected (`tf_tickets.pruning.collapse`). `block` > 1: Dense and
     1x1-conv kernels keep whole blocks of `block` consecutive inputs (4 for float TFLite, 16 for int8), the
-    structure LiteRT runs sparse. Train the result with
+    structure LiteRT runs sparse. `score_batches` > 1: data-dependent criteria see that many class-balanced
+    batches (SNIP and the blend sum their gradient over one pass of each; GraSP's halves and OBD's Fisher grow
+    with them). Train the result with
     `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
     """
     check_model(model)
@@ -187,7 +196,7 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
         raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {on_collapse!r}")
     pruner = None if masks is not None else Pruner(method or criterion, sparsity, budget, seed,
                                                    method_options or criterion_options, budget_options,
-                                                   on_collapse=on_collapse, block=block)
+                                                   on_collapse=on_collapse, block=block, score_batches=score_batches)
     wrapped = wrap(model, policy)
     assign_masks(wrapped, masks if masks is not None else pruner.masks(wrapped, data))
     collapse.check(wrapped, on_collapse)

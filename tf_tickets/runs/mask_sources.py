@@ -30,6 +30,7 @@ class MaskSource:
     trains_on_pruning_data = False  # True: the masks come out of training itself, so a data check corrupts it
 
     uses_pruning_step = True  # TF-MOT's wrappers need its UpdatePruningStep callback
+    scores_start_weights = False  # True: the weights the run starts from decide its masks
 
     def schedule_for(self, run):
         """The TF-MOT `PruningSchedule` of each wrapped layer, as `schedule_for(layer)`; None: masks held fixed."""
@@ -90,6 +91,10 @@ class FromCriterion(MaskSource):
         if pruning.criterion is None:
             raise TicketsError("no criterion chosen to compute the masks: set --criterion (or --method)")
 
+    @property
+    def scores_start_weights(self):
+        return self.score_from is None
+
     def refs(self):
         return (self.score_from, self.within)
 
@@ -145,7 +150,7 @@ class FromFile(MaskSource):
         return mask_files.load(str(self.path))
 
     def pruning_identity(self):
-        return {"method": self.spelled, "mask_file": str(self.path)}
+        return {"method": self.spelled, "mask_file": path_of(self.path)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,9 +203,10 @@ class Search(MaskSource):
 
     rate: str = "constant"
     keep_classifier_dense: bool = True
-    batch_statistics: bool = False  # BatchNorm normalises with batch statistics and updates its moving ones
+    batch_statistics: bool = True  # BatchNorm normalises with batch statistics and updates its moving ones
     uses_pruning_step = False
     trains_on_pruning_data = True  # the search data is what data checks corrupt
+    scores_start_weights = True  # the search starts from their magnitude masks
 
     def __post_init__(self):
         if self.rate not in RATES:
@@ -216,7 +222,7 @@ class Search(MaskSource):
 
     def pruning_identity(self):
         settings = {"rate": self.rate, "keep_classifier_dense": self.keep_classifier_dense}
-        if self.batch_statistics:  # added later: absent from the identities of runs that never set it
+        if self.batch_statistics:  # added later (now the default): absent from the identities of frozen searches
             settings["batch_statistics"] = True
         return {"method": "jackpot", "jackpot": settings}
 
@@ -248,7 +254,7 @@ class Combined(MaskSource):
         return COMBINATIONS[self.op]([mask_files.load(str(m)) for m in self.members])
 
     def pruning_identity(self):
-        return {"method": self.op, "masks_from": [str(m) for m in self.members]}
+        return {"method": self.op, "masks_from": [path_of(m) for m in self.members]}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,7 +277,7 @@ class Composed(Combined):
         return compose.combine(self.op, rankings(run, model, self.members), pruning.sparsity, pruning.budget)
 
     def pruning_identity(self):
-        return {"combined": {"op": self.op, "weights_of": [str(m) for m in self.members]}}
+        return {"combined": {"op": self.op, "weights_of": [path_of(m) for m in self.members]}}
 
 
 def rankings(run, model, weight_files: Sequence[Ref]) -> List:

@@ -52,6 +52,10 @@ class RunSpec:
     outputs: Outputs = Outputs()
     train_fraction: float = 1.0
     mixed_precision: bool = False
+    # Set by the plan (`StagePlan`), not by procedures: a later run's masks are decided by this run's trained
+    # weights or masks, so under a data check it trains on the corrupted data too (Su et al.'s checks corrupt
+    # the data that decides the mask); only the final ticket retrains on clean data.
+    decides_masks: bool = False
 
     def __post_init__(self):
         if self.check is not None:
@@ -64,9 +68,19 @@ class RunSpec:
     def dense(self) -> bool:
         return self.masks.dense
 
+    @property
+    def trains_on_check_data(self) -> bool:
+        """Whether training sees the data check's corrupted data (else the clean data)."""
+        return self.check_of((checks.DATA,)) is not None and (self.masks.trains_on_pruning_data or self.decides_masks)
+
     def refs(self) -> Tuple[Ref, ...]:
         """The files of other runs that this run reads."""
         return tuple(r for r in (self.start.weights,) + self.masks.refs() if r is not None)
+
+    def mask_refs(self) -> Tuple[Ref, ...]:
+        """The files of other runs that decide this run's masks (trained weights, masks)."""
+        start = (self.start.weights,) if self.masks.scores_start_weights else ()
+        return tuple(r for r in self.masks.refs() + start if r is not None)
 
     def resolved(self, root: str) -> "RunSpec":
         """The spec with every reference to another run's files resolved under `root`."""
@@ -95,5 +109,13 @@ class RunSpec:
             "score_from": None, "within_masks": None, **self.masks.run_identity(),
             "capture_at": str(self.outputs.capture_at) if self.outputs.capture_at is not None else None,
             "save_weights": self.outputs.save_weights,
-            "pruning": pruning, **train,
+            "pruning": pruning, **train, **self._training_data_identity(),
         }
+
+    def _training_data_identity(self) -> dict:
+        """A masked run that trains on a data check's corrupted data because it decides later masks (added
+        later: a run whose mask source already trains on the check's data, and every clean run, keep the
+        identity they always had)."""
+        if self.decides_masks and self.trains_on_check_data and not self.masks.trains_on_pruning_data:
+            return {"train_data": self.check}
+        return {}
