@@ -14,7 +14,8 @@ import numpy as np
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import graph as graph_ops
-from tf_tickets.pruning.carrier import inner_layer, targets
+from tf_tickets.pruning import stacks
+from tf_tickets.pruning.carriers import inner_layer, targets
 
 POLICIES = ("warn", "raise", "ignore")
 
@@ -35,9 +36,9 @@ def find(model, masks: Optional[Dict[str, np.ndarray]] = None) -> Dict:
         value = masks[target.key] if masks is not None else target.mask.numpy()
         kept[target.layer.name] = kept.get(target.layer.name, False) or bool(np.any(value))
     empty = [name for name, any_kept in kept.items() if not any_kept]
-    node = {inner_layer(layer).name: layer.name for layer in model.layers}  # the graph knows outer layers
-    graph = graph_ops.inbound(model)
-    inputs, outputs = graph_ops.ends(model)
+    stack = stacks.of(model)
+    node = {inner_layer(layer).name: layer.name for layer in stack.layers(model)}  # the graph knows outer layers
+    graph, inputs, outputs = stack.graph(model)
     connected = _connected(graph, inputs, outputs, {node[n] for n in empty})
     alone = [n for n in empty if not _connected(graph, inputs, outputs, {node[n]})]
     return {"empty": empty, "disconnecting": [] if connected else (alone or empty), "connected": connected}

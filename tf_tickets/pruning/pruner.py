@@ -1,18 +1,20 @@
-"""Criterion scores -> layer budget -> masks in TF-MOT wrappers: `prune` and what it is made of."""
+"""Criterion scores -> layer budget -> masks carried by the model: `prune` and what it is made of.
+
+The same for tf_keras models (masks in TF-MOT wrappers) and Keras 3 models on any backend (masks in their
+own layers): what differs, the copy criteria score and the carrier, comes from the model's stack
+(`tf_tickets.pruning.stacks`), so nothing here imports a framework.
+"""
 import dataclasses
 from typing import Dict, Optional
 
 import numpy as np
 
-from tf_tickets import budgets, criteria, models
-from tf_tickets.backend import tf
+from tf_tickets import budgets, criteria
 from tf_tickets.errors import TicketsError
 from tf_tickets import masks as mask_ops
-from tf_tickets.pruning import collapse, survivors
-from tf_tickets.pruning.carrier import assign_masks, targets, weight_attr
+from tf_tickets.pruning import collapse, stacks, survivors
+from tf_tickets.pruning.carriers import assign_masks, targets, weight_attr
 from tf_tickets.pruning.weights import restore
-from tf_tickets.pruning.scoring_copies import scoring_copy
-from tf_tickets.pruning.wrapping import check_model, wrap
 
 
 @dataclasses.dataclass
@@ -54,8 +56,10 @@ class Pruner:
         if not self.scorer.needs_data:
             return None
         if data is None:
-            raise TicketsError(f"{self.criterion} needs data: pass data=... (a tf.data.Dataset of (x, y) or arrays)")
-        return criteria.class_balanced_batch(data, int(model.output_shape[-1]), self.per_class * self.score_batches)
+            raise TicketsError(f"{self.criterion} needs data: pass data=... (a tf.data.Dataset or an iterable of (x, y) "
+                               "batches, or (x, y) arrays)")
+        return criteria.class_balanced_batch(data, stacks.of(model).num_classes(model),
+                                             self.per_class * self.score_batches)
 
     def masks(self, wrapped, data=None, batch=None, within: Optional[Dict[str, np.ndarray]] = None,
               weights: Optional[Dict[str, np.ndarray]] = None) -> Dict[str, np.ndarray]:
@@ -87,14 +91,15 @@ class Pruner:
 
     def _setup(self, wrapped, data, batch, weights) -> "_Scoring":
         found = targets(wrapped)
-        scoring = scoring_copy(wrapped, self.scorer.copy_dtype, self.scorer.second_order)
+        stack = stacks.of(wrapped)
+        scoring = stack.scoring_copy(wrapped, self.scorer.copy_dtype, self.scorer.second_order)
         if weights is not None:
             restore(scoring, weights)
         by_name = {layer.name: layer for layer in scoring.layers}
         variables = [_same_variable(by_name[t.layer.name], t.attr) for t in found]
         infos = [budgets.LayerInfo(t.key, tuple(t.weight.shape), t.kind) for t in found]
         batch = batch if batch is not None else self.batch(wrapped, data)
-        return _Scoring(self, found, scoring, variables, infos, models.is_residual(scoring), batch)
+        return _Scoring(self, found, scoring, variables, infos, stack.is_residual(scoring), batch, stack)
 
     def check_scores(self, found, scores, finite: bool = False) -> None:
         """A layer whose scores are all zero (or not finite) ranks nothing: say so by name. `finite`: the
@@ -121,6 +126,7 @@ class _Scoring:
     infos: list
     residual: bool
     batch: object
+    stack: stacks.Stack
 
     @property
     def keys(self):
@@ -136,7 +142,7 @@ class _Scoring:
     def top_k(self, scores, density: float):
         budget, block = self.pruner.layer_budget, self.pruner.block
         if not block:
-            return float_masks(budget.kept(self.infos, density, scores, residual=self.residual))
+            return self.stack.float_masks(budget.kept(self.infos, density, scores, residual=self.residual))
         counts = budget.keep_counts(self.infos, density, scores, residual=self.residual)
         return [mask_ops.block_top_k(s, c, block) if mask_ops.blockable(info.shape) else mask_ops.top_k([s], [c])[0]
                 for s, c, info in zip(scores, counts, self.infos)]
@@ -156,14 +162,6 @@ class Ranking:
         return dict(zip(self.setup.keys, self.scores))
 
 
-def float_masks(kept) -> list:
-    """0/1 float32 masks from booleans, cast by TensorFlow and read without a copy (so read-only). NumPy's
-    cast writes a fresh allocation the size of the network, whose page faults took 60-90 ms of a GraSP
-    scoring on VGG19's 20 M weights here (0.1-0.15 of a forward+backward pass); TensorFlow's reuses its
-    freed buffers."""
-    return [np.asarray(tf.cast(k, tf.float32)) for k in kept]
-
-
 def _same_variable(layer, attr):
     for weight in layer.weights:
         if weight_attr(weight) == attr:
@@ -176,7 +174,9 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
           budget_options: Optional[dict] = None, masks: Optional[Dict[str, np.ndarray]] = None,
           method: Optional[str] = None, method_options: Optional[dict] = None, on_collapse: str = "warn",
           block: int = 0, score_batches: int = 1):
-    """A new model, wrapped by TF-MOT and masked; `model` itself is left untouched.
+    """A new model carrying masks; `model` itself is left untouched. A tf_keras model's prunable layers get
+    TF-MOT's pruning wrappers; a Keras 3 model's (Functional, Sequential or subclassed, any backend) carry
+    their masks themselves (`tf_tickets.pruning.keras3`).
 
     `criterion` scores weights (`tf_tickets.criteria`: random, magnitude, snip, grasp, synflow, obd,
     magnitude_gradient), `budget` turns `sparsity` into per-layer counts (`tf_tickets.budgets`:
@@ -188,16 +188,17 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
     1x1-conv kernels keep whole blocks of `block` consecutive inputs (4 for float TFLite, 16 for int8), the
     structure LiteRT runs sparse. `score_batches` > 1: data-dependent criteria see that many class-balanced
     batches (SNIP and the blend sum their gradient over one pass of each; GraSP's halves and OBD's Fisher grow
-    with them). Train the result with
-    `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`.
+    with them). Train a tf_keras result with `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`,
+    a Keras 3 one with plain `model.fit`.
     """
-    check_model(model)
+    stack = stacks.of(model)
+    stack.check_model(model)
     if on_collapse not in collapse.POLICIES:
         raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {on_collapse!r}")
     pruner = None if masks is not None else Pruner(method or criterion, sparsity, budget, seed,
                                                    method_options or criterion_options, budget_options,
                                                    on_collapse=on_collapse, block=block, score_batches=score_batches)
-    wrapped = wrap(model, policy)
+    wrapped = stack.wrap(model, policy)
     assign_masks(wrapped, masks if masks is not None else pruner.masks(wrapped, data))
     collapse.check(wrapped, on_collapse)
     return wrapped

@@ -4,7 +4,7 @@ from typing import Dict, List
 import numpy as np
 
 from tf_tickets.pruning import collapse
-from tf_tickets.pruning.carrier import targets
+from tf_tickets.pruning.carriers import targets
 
 
 def sparsity_report(model) -> List[Dict]:

@@ -9,11 +9,14 @@ from typing import Dict
 import numpy as np
 
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning.carrier import apply_masks, inner_layer, weight_attr
+from tf_tickets.pruning import stacks
+from tf_tickets.pruning.carriers import apply_masks, inner_layer, targets, weight_attr
 
 
 def _variables(model):
-    return {f"{layer.name}/{weight_attr(w)}": w for layer in map(inner_layer, model.layers) for w in layer.weights}
+    masks = {id(t.mask) for t in targets(model)}  # a Keras 3 layer holds its masks among its own weights
+    return {f"{layer.name}/{weight_attr(w)}": w for layer in map(inner_layer, stacks.of(model).layers(model))
+            for w in layer.weights if id(w) not in masks}
 
 
 def snapshot(model) -> Dict[str, np.ndarray]:

@@ -1,0 +1,31 @@
+"""Which Keras an object belongs to, told without importing TensorFlow, tf_keras or Keras 3.
+
+tf_tickets has two stacks: tf_keras models carry masks in TF-MOT's wrappers (`tf_tickets.pruning.carrier`),
+Keras 3 models (TensorFlow, JAX or PyTorch backend) in their own layers (`tf_tickets.pruning.keras3`). A
+model, a layer or a variable is told apart by the package its class comes from (a subclassed model's class
+is the user's, one of its bases Keras'), so that choosing a stack never loads the other one.
+"""
+import sys
+from typing import Optional
+
+TF_KERAS = "tf_keras"
+KERAS3 = "keras3"
+
+_PACKAGES = {"tf_keras": TF_KERAS, "keras": KERAS3}
+
+
+def of(obj) -> Optional[str]:
+    """"tf_keras", "keras3", or None for an object of neither (a NumPy array, a string, ...)."""
+    for cls in type(obj).__mro__:
+        kind = _PACKAGES.get(cls.__module__.split(".")[0])
+        if kind:
+            return kind
+    return None
+
+
+def keras3_backend() -> str:
+    """The backend Keras 3 runs on ("tensorflow", "jax", "torch", ...); imports Keras 3 if it is not yet."""
+    keras = sys.modules.get("keras")
+    if keras is None:
+        import keras
+    return keras.backend.backend()
