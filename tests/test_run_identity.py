@@ -133,7 +133,7 @@ def test_a_finished_grid_of_the_old_layout_is_reused(tmp_path, run_main, written
 def test_an_old_ticket_over_clean_trained_levels_is_not_reused_under_random_labels(tmp_path, parse):
     """Under random labels v1 trained the earlier levels of iterative pruning on clean data; such a ticket is not
     the check's and is never reused: its earlier level is a new run (trained on the random labels), so the
-    ticket reads other files and its identity differs."""
+    ticket reads other files and its identity differs; it goes beside the old one."""
     from tf_tickets.errors import TicketsError
     from tf_tickets.training.run_dir import RunDir
 
@@ -147,8 +147,9 @@ def test_an_old_ticket_over_clean_trained_levels_is_not_reused_under_random_labe
           f"--run_dir={root}")
     grid = sanity.build_grid()
     for seed in (0, 1):
-        name = grid.cells[("random_labels", seed)]
+        name = grid.cell_keys[("random_labels", seed)]
         assert (root / name / "results.json").exists()  # v1 finished it
         with pytest.raises(TicketsError, match="holds a run with other settings"):
             RunDir(str(root / name)).check(grid.stages[name].spec.identity())
+        assert grid.cells[("random_labels", seed)].startswith(name + "+")  # the new ticket goes beside it
         assert not (root / f"lottery/levels2/sparsity0.8/trained_on_random_labels/seed{seed}/level1").exists()

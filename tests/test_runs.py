@@ -8,6 +8,7 @@ from tf_tickets.data import corrupt
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning.config import PruningConfig
 from tf_tickets.runs import Combined, FromCriterion, NoMasks, Ref, RunSpec, Start
+from tf_tickets.runs.refs import Root
 from tf_tickets.training.config import TrainConfig
 from tf_tickets.training.run_dir import RunDir
 
@@ -45,9 +46,13 @@ def test_references_resolve_under_the_grid_root_and_order_the_stages():
     assert [r.stage for r in spec.refs()] == ["pretrain/clean/seed0", "pretrain/clean/seed0", "level1"]
     with pytest.raises(TicketsError, match="not resolved"):
         spec.identity()
-    identity = spec.resolved("/grid").identity()
-    assert identity["start_from"] == "/grid/pretrain/clean/seed0/rewind.npz" and identity["start_step"] == 20
-    assert identity["within_masks"] == "/grid/level1/masks.npz"
+    resolved = spec.resolved("/grid")
+    assert str(resolved.start.weights) == "/grid/pretrain/clean/seed0/rewind.npz"  # where the file is read
+    identity = resolved.identity()  # names it relative to the root, wherever the root is mounted
+    assert identity["start_from"] == "pretrain/clean/seed0/rewind.npz" and identity["start_step"] == 20
+    assert identity["within_masks"] == "level1/masks.npz"
+    assert spec.resolved(Root("/grid", {"level1": "level1+lr=0.1"})).identity()["within_masks"] == \
+        "level1+lr=0.1/masks.npz"  # a run the plan placed beside its name
 
 
 def test_one_check_per_run_and_mask_checks_need_masks():

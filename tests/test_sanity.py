@@ -115,10 +115,16 @@ def test_lottery_grid_runs_stage_by_stage_like_a_job_array(tmp_path, run_main):
             f"--run_dir={root}"]
     printed = run_main("tf_tickets.sanity", *args, "--print_commands")
     commands = [line.split(" ", 3)[3] for line in printed.stdout.splitlines() if line.startswith("python -m")]
-    stage_commands = [c for c in commands if "--stage=" in c]
+    stage_commands = [c.split("  # after ")[0] for c in commands if "--stage=" in c]
     assert len(stage_commands) == 4  # pretrain, level 1, and level 2 plain + reinit
+    level1_name = "lottery/levels2/sparsity0.75/none/seed0/level1"
+    assert commands[-1].endswith(f"--stage=lottery/sparsity0.75/reinit/seed0  # after pretrain/clean/seed0 "
+                                 f"{level1_name}")  # what it reads
+    # Started first (as a job array may), the last command runs the runs it reads, then its own.
     early = run_main("tf_tickets.sanity", *stage_commands[-1].split())
-    assert early.returncode == 2 and "needs" in early.stderr and "finished first" in early.stderr
+    assert early.returncode == 0, early.stderr[-3000:]
+    lines = [line.split("  ")[0] for line in early.stdout.splitlines() if line.startswith("[")]
+    assert lines == ["[1/3] pretrain/clean/seed0", f"[2/3] {level1_name}", "[3/3] lottery/sparsity0.75/reinit/seed0"]
     for command in stage_commands:
         result = run_main("tf_tickets.sanity", *command.split())
         assert result.returncode == 0, result.stderr[-3000:]

@@ -147,7 +147,8 @@ def run_densities(paths: Sequence[str]) -> Dict:
             layers, sizes, first = [r["name"] for r in rows], [int(r["size"]) for r in rows], run
         elif [r["name"] for r in rows] != layers or [int(r["size"]) for r in rows] != sizes:
             raise TicketsError(f"{run.name} and {first.name} are not the same network: give runs of one model")
-        label = f"{tables.label(run.config, source)} at {tables.sparsity_of(run, source):g}"
+        named = source.seen_from(run)
+        label = f"{tables.label(run.config, named)} at {tables.sparsity_of(run, named):g}"
         groups.setdefault(label, []).append([int(r["kept"]) for r in rows])
     result = {"title": f"{first.config['model']} on {first.config['dataset']}, from runs", "layers": layers,
               "sizes": sizes, "densities": {}, "sparsity": {}}

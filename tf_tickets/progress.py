@@ -25,11 +25,13 @@ class Progress:
         """Keras' verbosity for each run's `fit`: its default when verbose, else silent."""
         return None if self.verbose else 0
 
-    def done(self, name: str, results: dict, seconds: float, reused: bool = False) -> None:
+    def done(self, name: str, results: dict, seconds: float, reused: bool = False, elsewhere: bool = False) -> None:
+        """One line for run `name`: trained here in `seconds`, or `reused` (finished before this batch
+        started), or finished `elsewhere` (by another worker) meanwhile."""
         self.number += 1
         accuracy = f"{100 * results['test_accuracy']:.2f}%" if results else "-"
-        if reused:
-            timing = "finished earlier"
+        if reused or elsewhere:
+            timing = "finished by another worker" if elsewhere else "finished earlier"
         else:
             self.trained += 1
             self.seconds += seconds

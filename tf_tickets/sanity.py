@@ -3,8 +3,10 @@
 Runs the method and each check (random labels, random pixels, half the data, layerwise rearrange,
 weight shuffling, reinitialisation, score inversion) over several seeds, then writes a table
 (Markdown and CSV, mean ± std per check), a plot, and a verdict per check. Finished runs are reused
-and killed ones resume. Past one machine: `--print_commands` prints one command per run, wave by
-wave, for a scheduler (a SLURM job array, say); `--gather` then builds the table from the run dirs.
+and killed ones resume. Any number of copies of the command (on one machine, or on several sharing
+--run_dir) share the runs, each run trained once. `--print_commands` prints one command per run, wave
+by wave, with the runs each reads, for a scheduler (a SLURM job array, say); `--gather` then builds
+the table from the run dirs.
 """
 import sys
 
@@ -62,20 +64,7 @@ def build_grids():
 def print_commands(grids) -> None:
     names = "-".join(g.procedure.slug for g in grids)
     grid_cli.print_commands("tf_tickets.sanity", grids[0].root, f"grid-{names}-sparsity{grids[0].sparsity:g}",
-                            merged_waves(grids), procedure_flags, grid_cli, sys.modules[__name__])
-
-
-def merged_waves(grids):
-    """The runs of several grids, wave by wave, each run once."""
-    waves, seen = [], set()
-    for grid in grids:
-        for number, wave in enumerate(grid.waves()):
-            waves += [[] for _ in range(number + 1 - len(waves))]
-            for stage in wave:
-                if stage.name not in seen:
-                    seen.add(stage.name)
-                    waves[number].append(stage)
-    return waves
+                            grids, procedure_flags, grid_cli, sys.modules[__name__])
 
 
 def main(argv):
@@ -84,15 +73,17 @@ def main(argv):
         print_commands(grids)
         return 0
     if not grid_cli.GATHER.value:
-        stages = grid_cli.chosen([stage for wave in merged_waves(grids) for stage in wave])
+        stages = grid_cli.chosen(grids)
         base = grids[0].base
         strategy, _ = harness.devices(base)
         data = harness.load_data(base)
-        report.run_stages(grids[0], stages, data, strategy, verbose=cli.verbose())
+        report.run_stages(grids, stages, data, strategy, verbose=cli.verbose(),
+                          claim_timeout=grid_cli.CLAIM_TIMEOUT.value)
         if grid_cli.STAGE.value:
             return 0
         print()
     for grid in grids:
+        grid.place()  # where every run is now (another worker may have placed some beside)
         print(f"{report.gather(grid)}\n")
     print(f"({report.VERDICT_RULE})")
     return 0

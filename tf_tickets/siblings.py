@@ -44,16 +44,18 @@ def main(argv):
     plan = build_plan(data)
     if grid_cli.PRINT_COMMANDS.value:
         grid_cli.print_commands("tf_tickets.siblings", plan.root,
-                                f"siblings-pretrain{plan.pretrain}-sparsity{plan.sparsity:g}", plan.waves(),
+                                f"siblings-pretrain{plan.pretrain}-sparsity{plan.sparsity:g}", [plan],
                                 grid_cli, sys.modules[__name__])
         return 0
     if not grid_cli.GATHER.value:
-        stages = grid_cli.chosen([stage for wave in plan.waves() for stage in wave])
+        stages = grid_cli.chosen([plan])
         strategy, _ = harness.devices(plan.base)
-        report.run_stages(plan, stages, data, strategy, verbose=cli.verbose())
+        report.run_stages(plan, stages, data, strategy, verbose=cli.verbose(),
+                          claim_timeout=grid_cli.CLAIM_TIMEOUT.value)
         if grid_cli.STAGE.value:
             return 0
         print()
+    plan.place()  # where every run is now (another worker may have placed some beside)
     print(siblings_report.gather(plan, data))
     return 0
 

@@ -100,22 +100,31 @@ def find_runs(paths: Sequence[str]) -> List[Run]:
 class Sources:
     """The config of the run that wrote a file another run reads (its trained weights, its masks), found
     where the path says or, for runs moved since (copied from a cluster, say), among the runs found by
-    the longest matching tail of the path."""
+    the longest matching tail of the path. A path relative to the runs root (as a grid's runs name each
+    other's files) is looked for under each folder above the run that names it (`seen_from`)."""
 
     def __init__(self, runs: Sequence[Run]):
         self.runs = runs
+
+    def seen_from(self, run: Run) -> Callable[[Optional[str]], Optional[dict]]:
+        """These sources for the files that `run`'s config names."""
+        def source(path: Optional[str]) -> Optional[dict]:
+            if path and not os.path.isabs(path):
+                here = os.path.dirname(os.path.abspath(run.path))
+                while os.path.dirname(here) != here:
+                    config = _config_in(os.path.join(here, os.path.dirname(os.path.normpath(path))))
+                    if config is not None:
+                        return config
+                    here = os.path.dirname(here)
+            return self(path)
+        return source
 
     def __call__(self, path: Optional[str]) -> Optional[dict]:
         if not path:
             return None
         folder = os.path.dirname(os.path.normpath(path))
-        config_path = os.path.join(folder, run_files.CONFIG)
-        if os.path.isfile(config_path):
-            try:
-                config = _read(config_path)
-                return config if _is_run_config(config) else None
-            except (OSError, ValueError):
-                return None
+        if os.path.isabs(folder) and os.path.isfile(os.path.join(folder, run_files.CONFIG)):
+            return _config_in(folder)
         wanted = [p for p in folder.split(os.sep) if p]
         depths = collections.defaultdict(list)
         for run in self.runs:
@@ -123,6 +132,14 @@ class Sources:
         deepest = max(depths, default=0)
         # At least two matching parts ("clean/seed0"), and one run only: two that match as well are a guess.
         return depths[deepest][0].config if deepest >= 2 and len(depths[deepest]) == 1 else None
+
+
+def _config_in(folder: str) -> Optional[dict]:
+    try:
+        config = _read(os.path.join(folder, run_files.CONFIG))
+    except (OSError, ValueError):
+        return None
+    return config if _is_run_config(config) else None
 
 
 def _common_tail(a: List[str], b: List[str]) -> int:
@@ -478,8 +495,8 @@ def tabulate(runs: Sequence[Run]) -> Report:
                            f"{unfinished[0].name}")
     groups: Dict[Tuple[str, str], Dict[Tuple[str, float], Cell]] = {}
     for run in finished:
-        method = label(run.config, source)
-        sparsity = 0.0 if is_dense(method) else sparsity_of(run, source)
+        method = label(run.config, source.seen_from(run))
+        sparsity = 0.0 if is_dense(method) else sparsity_of(run, source.seen_from(run))
         cells = groups.setdefault((run.config["model"], run.config["dataset"]), {})
         cells.setdefault((method, sparsity), Cell()).runs.append(run)
     tables = []

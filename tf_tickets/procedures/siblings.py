@@ -49,13 +49,14 @@ class SiblingsPlan(StagePlan):
         self.tickets = {}  # (seed, "one_shot" | "union2" | ...) -> stage name
         for seed in self.seeds:
             self._plan(seed)
+        self.place()
 
     @property
     def prefix(self) -> str:
         return f"siblings/pretrain{self.pretrain}"
 
     def table_dir(self) -> str:
-        return self.path(f"{self.prefix}/sparsity{self.sparsity:g}")
+        return self.own_dir(self.path(f"{self.prefix}/sparsity{self.sparsity:g}"), self.tickets.values())
 
     def ticket_names(self) -> List[str]:
         return ["one_shot"] + [f"{op}{k}" for op in COMBINATIONS for k in range(2, self.k + 1)]
