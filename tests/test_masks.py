@@ -151,8 +151,8 @@ def test_incompatible_sets_raise_a_one_line_error():
     other_keys = dict(a, extra=np.ones(3))
     other_shape = dict(a, dense=np.ones((10, 512)))
     with pytest.raises(TicketsError) as keys:
-        masks.check_compatible([a, a, other_keys])
-    assert_one_line_error(keys, "mask set 3", "extra")
+        masks.aligned([a, a, other_keys])
+    assert_one_line_error(keys, "mask set 3", "extra", "4 layers against 3")
     with pytest.raises(TicketsError) as shapes:
         masks.union([a, other_shape])
     assert_one_line_error(shapes, "mask set 2", "dense", "(10, 512)", "(512, 10)")
@@ -168,8 +168,43 @@ def test_incompatible_sets_raise_a_one_line_error():
         masks.chance_overlap(a, other_keys)
     with pytest.raises(TicketsError):
         masks.retarget(a, 10, other_shape)
-    masks.check_compatible([a])
-    masks.check_compatible([a, {k: a[k] for k in reversed(list(a))}])  # key order does not matter
+    assert masks.aligned([a]) == [a]
+    reordered = {k: a[k] for k in reversed(list(a))}  # the same names: matched by name, whatever the order
+    assert list(masks.aligned([a, reordered])[1]) == list(a)
+
+
+def renamed(mask_set, names):
+    return dict(zip(names, mask_set.values()))
+
+
+def test_layers_are_matched_by_name_else_by_position_else_the_first_difference_is_named():
+    """Keras numbers unnamed layers anew at each build of a model in one process (dense_4, dense_8): masks of
+    the same architecture then differ only in their names, and are matched by position."""
+    a, b = random_masks(0), random_masks(1)
+    rebuilt = renamed(b, ["conv2d_4", "conv2d_5", "dense_8"])
+    assert masks.match_layers(masks.layout(a), masks.layout(rebuilt)) == dict(zip(rebuilt, a))
+    for got, want in ((masks.union([a, rebuilt]), masks.union([a, b])),
+                      (masks.intersection([a, rebuilt]), masks.intersection([a, b])),
+                      (masks.overlap(a, rebuilt), masks.overlap(a, b)),
+                      (masks.chance_overlap(a, rebuilt), masks.chance_overlap(a, b))):
+        assert list(got) == list(want) and str(got) == str(want)  # keyed as the first set, same values
+    # A name both have, at another position, is no match: the names say otherwise.
+    with pytest.raises(TicketsError) as names_disagree:
+        masks.union([a, renamed(b, ["conv2", "conv1", "dense_8"])])
+    assert_one_line_error(names_disagree, "mask set 2 does not match mask set 1", "layer 1 is conv2 (3, 3, 3, 16)",
+                          "conv1 (3, 3, 3, 16) in mask set 1")
+    with pytest.raises(TicketsError) as shapes:
+        masks.overlap(a, renamed(random_masks(1, shapes={"x": (3, 3, 3, 16), "y": (3, 3, 16, 8), "z": (512, 10)}),
+                                 ["conv2d_4", "conv2d_5", "dense_8"]))
+    assert_one_line_error(shapes, "not in mask set 1: conv2d_4, conv2d_5, dense_8", "layer 2 is conv2d_5 (3, 3, 16, 8)",
+                          "conv2 (3, 3, 16, 32) in mask set 1")
+    # Kinds, where both sides know them, must agree too.
+    dense_first = {"fc": masks.Slot((3, 3), "dense")}
+    with pytest.raises(TicketsError) as kinds:
+        masks.match_layers(dense_first, {"conv": masks.Slot((3, 3), "conv")}, ("the model", "the masks"),
+                           "the masks do not match the model")
+    assert_one_line_error(kinds, "the masks do not match the model", "conv (3, 3) in the masks, fc dense (3, 3)")
+    assert masks.match_layers(dense_first, {"dense_3": masks.Slot((3, 3))}) == {"dense_3": "fc"}
 
 
 # ---- re-targeting ------------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """Mask algebra in pure NumPy: top-k, files, union and intersection, re-targeting, overlap.
 
-A mask set is {layer key: 0/1 array}, what mask files hold and `current_masks` returns. Nothing here
-imports TensorFlow, so the siblings command, the mask tools and the Python API share one small module.
+A mask set is {layer key: 0/1 array}, in the prunable layers' forward order: what mask files hold and
+`current_masks` returns. Wherever masks meet other masks or a model, their layers are matched by one rule
+(`match_layers`): by name, or by position when the names differ, as they do between builds of one
+architecture in one process (Keras numbers unnamed layers anew: dense_4, dense_8). Nothing here imports
+TensorFlow, so the siblings command, the mask tools, every kind of mask carrier and the Python API share one
+small module.
 """
 import io
 import os
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -195,24 +199,82 @@ def density(masks: MaskSet) -> float:
     return kept(masks) / total if total else 1.0
 
 
-def check_compatible(mask_sets: Sequence[MaskSet]) -> None:
-    """One-line error unless every set has the same keys and shapes (and there is at least one)."""
+class Slot(NamedTuple):
+    """What a layer key stands for, to match it by position: its weight's shape and, where known, its kind
+    ("dense" or "conv", as a carrier's targets say; a mask set does not)."""
+
+    shape: Tuple[int, ...]
+    kind: Optional[str] = None
+
+    def __str__(self):
+        return f"{self.kind} {self.shape}" if self.kind else str(self.shape)
+
+
+Layout = Dict[str, Slot]  # layer key -> its slot, in forward order
+
+
+def layout(arrays: Dict[str, object]) -> Layout:
+    """The layout of a mask set (or of any {key: array}, in its order)."""
+    return {key: Slot(tuple(int(n) for n in np.shape(value))) for key, value in arrays.items()}
+
+
+def _fits(a: Slot, b: Slot) -> bool:
+    return tuple(a.shape) == tuple(b.shape) and (a.kind is None or b.kind is None or a.kind == b.kind)
+
+
+def match_layers(reference: Layout, other: Layout, names: Tuple[str, str] = ("set 1", "set 2"),
+                 mismatch: Optional[str] = None) -> Dict[str, str]:
+    """{`other`'s key: `reference`'s key} for the same layers. By name when both have the same keys (their
+    shapes must agree); else by position, the prunable layers in forward order, when their number, shapes and
+    kinds agree and no key both have names a layer at another position. Anything else is a one-line
+    TicketsError that starts with `mismatch` (default "<names[1]> does not match <names[0]>") and names the
+    first difference. Every place where masks meet masks or a model matches layers here."""
+    ref_name, other_name = names
+    mismatch = mismatch or f"{other_name} does not match {ref_name}"
+    if set(reference) == set(other):
+        for key, slot in reference.items():
+            if not _fits(other[key], slot):
+                raise TicketsError(f"{mismatch}: {key} has shape {other[key]} in {other_name}, {slot} in {ref_name}")
+        return {key: key for key in other}
+    absent = [key for key in other if key not in reference]
+    unmatched = [key for key in reference if key not in other]
+    by_name = "; ".join(filter(None, [absent and f"not in {ref_name}: {_some(absent)}",
+                                      unmatched and f"not in {other_name}: {_some(unmatched)}"]))
+    if len(other) != len(reference):
+        raise TicketsError(f"{mismatch}: by name, {by_name}; by position, {len(other)} layers against "
+                           f"{len(reference)}")
+    for position, ((key, slot), (ref_key, ref_slot)) in enumerate(zip(other.items(), reference.items()), start=1):
+        if not _fits(slot, ref_slot) or (key in reference and key != ref_key):
+            raise TicketsError(f"{mismatch}: by name, {by_name}; by position, layer {position} is {key} {slot} in "
+                               f"{other_name}, {ref_key} {ref_slot} in {ref_name}")
+    return dict(zip(other, reference))
+
+
+def _some(keys: Sequence[str], shown: int = 4) -> str:
+    return ", ".join(keys[:shown]) + (f" (+{len(keys) - shown} more)" if len(keys) > shown else "")
+
+
+def align(arrays: Dict[str, object], to: Layout, names: Tuple[str, str] = ("set 1", "set 2"),
+          mismatch: Optional[str] = None, slots: Optional[Layout] = None) -> Dict[str, object]:
+    """`arrays` (masks, scores) keyed and ordered as the layout `to`, their layers matched by `match_layers`;
+    `slots`: the arrays' own layout where more than their shapes is known (their layers' kinds)."""
+    renamed = {mine: theirs for theirs, mine in match_layers(to, slots or layout(arrays), names, mismatch).items()}
+    return {key: arrays[renamed[key]] for key in to}
+
+
+def aligned(mask_sets: Sequence[MaskSet], label: str = "mask set") -> List[MaskSet]:
+    """The sets, each keyed and ordered as the first (`match_layers`); a one-line error unless they all
+    match it (and there is at least one)."""
     if not mask_sets:
         raise TicketsError("no masks given")
-    first = mask_sets[0]
-    for number, other in enumerate(mask_sets[1:], start=2):
-        if set(other) != set(first):
-            differ = sorted(set(other) ^ set(first))
-            raise TicketsError(f"mask set {number} has other layers than set 1: {', '.join(differ[:4])}")
-        for key in first:
-            if np.shape(other[key]) != np.shape(first[key]):
-                raise TicketsError(f"mask set {number}: {key} has shape {np.shape(other[key])}, set 1 has "
-                                   f"{np.shape(first[key])}")
+    first = layout(mask_sets[0])
+    return [mask_sets[0]] + [align(other, first, (f"{label} 1", f"{label} {number}"))
+                             for number, other in enumerate(mask_sets[1:], start=2)]
 
 
 def votes(mask_sets: Sequence[MaskSet]) -> Dict[str, np.ndarray]:
-    """Per position, how many sets keep it."""
-    check_compatible(mask_sets)
+    """Per position, how many sets keep it (keyed as the first set)."""
+    mask_sets = aligned(mask_sets)
     return {key: sum((np.asarray(m[key]) != 0).astype(np.int32) for m in mask_sets) for key in mask_sets[0]}
 
 
@@ -228,7 +290,7 @@ def intersection(mask_sets: Sequence[MaskSet]) -> MaskSet:
 
 def _ranked_flat(masks: MaskSet, priority: MaskSet, keys) -> Tuple[np.ndarray, List[int]]:
     """Positions of `keys` (concatenated) ordered best first: kept before pruned, then by priority."""
-    check_compatible([masks, priority])
+    masks, priority = aligned([masks, priority])
     kept_flag = np.concatenate([(np.asarray(masks[k]) != 0).ravel() for k in keys])
     prio = np.concatenate([np.asarray(priority[k], np.float64).ravel() for k in keys])
     position = np.arange(kept_flag.size)
@@ -262,7 +324,7 @@ def retarget(masks: MaskSet, keep: int, priority: MaskSet) -> MaskSet:
 
 def retarget_per_layer(masks: MaskSet, counts: Dict[str, int], priority: MaskSet) -> MaskSet:
     """As `retarget`, with an exact count per layer, so that a layer budget survives the combination."""
-    check_compatible([masks, priority])
+    masks, priority = aligned([masks, priority])
     missing = [key for key in masks if key not in counts]
     if missing:
         raise TicketsError(f"no keep count for {', '.join(missing[:4])}")
@@ -296,8 +358,8 @@ def search_density(make: Callable[[float], MaskSet], keep: int, tolerance: int =
 
 
 def overlap(a: MaskSet, b: MaskSet) -> Dict:
-    """Intersection over union of the kept positions, per layer and over all layers."""
-    check_compatible([a, b])
+    """Intersection over union of the kept positions, per layer (keyed as `a`) and over all layers."""
+    a, b = aligned([a, b])
     layers = {}
     for key in a:
         x, y = np.asarray(a[key]) != 0, np.asarray(b[key]) != 0
@@ -310,7 +372,7 @@ def chance_overlap(a: MaskSet, b: MaskSet) -> Dict:
     """The overlap expected if each layer's kept positions were drawn at random with the same per-layer
     counts: per layer E|A∩B| = n·da·db and E|A∪B| = n·(da+db-da·db), summed over layers (one global
     N·d1·d2 would overstate "above chance" under non-uniform budgets)."""
-    check_compatible([a, b])
+    a, b = aligned([a, b])
     layers = {}
     for key in a:
         n = float(np.size(a[key]))

@@ -1,6 +1,8 @@
 """How much do masks agree? `python -m tf_tickets.overlap RUN_OR_MASKFILE RUN_OR_MASKFILE [...] [--out=DIR]`.
 
-Each argument is a run directory (its masks.npz) or a mask file. Prints the pairwise overlap matrix:
+Each argument is a run directory (its masks.npz) or a mask file; their layers are matched by name, or by
+position where the names differ (networks built in one process: dense_4 against dense_8), and the per-layer
+table uses the first one's names. Prints the pairwise overlap matrix:
 intersection over union of the kept weights, the same for random masks with each layer's densities
 (chance, summed per layer: under a non-uniform budget one global density would overstate "above
 chance"), and their ratio; with two masks, the same per layer. `--out` also writes overlap.md,
@@ -91,8 +93,8 @@ def heat_map(path: str, matrix) -> None:
 def report(paths) -> dict:
     if len(paths) < 2:
         raise TicketsError("give at least two runs or mask files to compare")
-    named = dict(zip(labels(paths), (load(path) for path in paths)))
-    masks.check_compatible(list(named.values()))
+    # Layers matched by name, or by position where the names differ (masks.match_layers): keyed as the first.
+    named = dict(zip(labels(paths), masks.aligned([load(path) for path in paths])))
     matrix = masks.overlap_matrix(named)
     text = ["intersection over union of the kept weights:", matrix_table(matrix["names"], matrix["iou"], "{:.4f}".format),
             "", "the same for random masks with each layer's densities (chance):",

@@ -6,15 +6,14 @@ JAX or PyTorch use them too; they are re-exported here, where tf_keras code has 
 """
 from tf_tickets.backend import keras, tf, tfmot
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import fixed_mask_updates  # noqa: F401  (no mask update traced for a FixedMask)
-from tf_tickets.pruning import full_precision_masking  # noqa: F401  (TF-MOT masks the float32 weights)
 from tf_tickets.pruning.carriers import (CARRIERS, MaskCarrier, Target, apply_masks, assign_masks,  # noqa: F401
                                          carrier_of, current_masks, inner_layer, is_wrapped, register, strip,
                                          targets, weight_attr)
 
 
 class TfmotCarrier(MaskCarrier):
-    """TF-MOT's pruning wrapper (`prune_low_magnitude` applied to a layer)."""
+    """TF-MOT's pruning wrapper (`prune_low_magnitude` applied to a layer), and ours, its subclass
+    (`tf_tickets.pruning.wrapper`), which `wrap` puts on the layers we prune."""
 
     def carries(self, layer):
         return isinstance(layer, keras.layers.Wrapper) and hasattr(layer, "pruning_vars")

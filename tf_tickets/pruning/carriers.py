@@ -13,6 +13,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from tf_tickets import masks as mask_ops
 from tf_tickets.arrays import as_numpy
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import stacks
@@ -130,21 +131,15 @@ def apply_masks(model) -> None:
 
 def assign_masks(model, masks: Dict[str, np.ndarray]) -> None:
     """Sets the masks from {key: 0/1 array} (NumPy, or a TensorFlow, JAX or PyTorch tensor), checked, then
-    zeroes masked weights."""
+    zeroes masked weights. Layers are matched by name, or by position where the names differ (masks of the
+    same architecture built elsewhere in the process: dense_4 for dense_8), as `masks.match_layers` says."""
     found = {t.key: t for t in targets(model)}
-    unknown = sorted(set(masks) - set(found))
-    missing = sorted(set(found) - set(masks))
-    if unknown or missing:
-        raise TicketsError("the masks do not match the model: "
-                           + "; ".join(filter(None, [unknown and f"not in the model: {', '.join(unknown[:5])}",
-                                                     missing and f"no mask for: {', '.join(missing[:5])}"])))
+    masks = mask_ops.align(masks, {key: mask_ops.Slot(tuple(t.mask.shape), t.kind) for key, t in found.items()},
+                           ("the model", "the masks"), "the masks do not match the model")
     values = {}
     for key, mask in masks.items():  # every mask checked before any is written: a bad one changes nothing
         target = found[key]
         mask = as_numpy(mask, f"mask {key!r}")
-        if tuple(mask.shape) != tuple(target.mask.shape):
-            raise TicketsError(f"mask {key!r} has shape {tuple(mask.shape)}, the model's weight has "
-                               f"{tuple(target.mask.shape)}")
         if mask.dtype.kind not in "biuf":
             raise TicketsError(f"mask {key!r} holds {mask.dtype} values, not 0 and 1")
         values[key] = target.carrier.mask_value(target, key, mask)

@@ -29,12 +29,17 @@ def combine(op: str, rankings: Sequence, sparsity: float, budget: str) -> Dict[s
         raise TicketsError(f"unknown mask combination {op!r}; known: {', '.join(COMBINATIONS)}")
     if len(rankings) < 2:
         raise TicketsError(f"a {op} needs at least two networks, got {len(rankings)}")
+    # The networks' layers matched once, kinds and shapes (by name, else by position: `masks.match_layers`);
+    # every mask set below is keyed as the first network's, as union, intersection and votes key theirs.
+    first = _layout(rankings[0])
+    scores = [mask_ops.align(r.by_key(), first, ("network 1", f"network {number}"), slots=_layout(r))
+              for number, r in enumerate(rankings, start=1)]
     alone = rankings[0].masks(1.0 - sparsity)
     keep = mask_ops.kept(alone)
     member_density, combined = mask_ops.search_density(
         lambda d: COMBINATIONS[op]([r.masks(d) for r in rankings]), keep, tolerance=max(1, keep // 10000))
     votes = mask_ops.votes([r.masks(member_density) for r in rankings])
-    mean_scores = {k: np.mean([np.abs(r.by_key()[k]) for r in rankings], axis=0) for k in alone}
+    mean_scores = {k: np.mean([np.abs(s[k]) for s in scores], axis=0) for k in alone}
     top = max((float(np.max(v)) for v in mean_scores.values() if np.size(v)), default=0.0) or 1.0
     priority = {k: votes[k] + 0.5 * mean_scores[k] / top for k in alone}  # votes first, then the mean score
     if budget == "global":
@@ -47,13 +52,19 @@ def combine(op: str, rankings: Sequence, sparsity: float, budget: str) -> Dict[s
     return result
 
 
+def _layout(ranking) -> mask_ops.Layout:
+    return {info.name: mask_ops.Slot(tuple(info.shape), info.kind) for info in ranking.setup.infos}
+
+
 def combine_masks(models, op: str = "union", sparsity: float = 0.9, criterion: str = "magnitude",
                   budget: str = "global", policy="conv_dense", data=None, seed: int = 0,
                   criterion_options: Optional[dict] = None, budget_options: Optional[dict] = None) -> Dict[str, np.ndarray]:
     """Masks ({layer name: 0/1 array}) combining trained tf_keras `models` of one architecture (siblings)
     by `op` ("union" or "intersection"), keeping exactly as many weights as one of them pruned alone by
-    `criterion` under `budget` at `sparsity`. `data` for a data-dependent criterion. The models are not
-    changed; hand the masks to `tf_tickets.prune(start_model, masks=...)`."""
+    `criterion` under `budget` at `sparsity`. `data` for a data-dependent criterion. Layers are matched by
+    name, or by position where the names differ (models built in one process: dense_4, dense_8), and the
+    masks carry the first model's names. The models are not changed; hand the masks to
+    `tf_tickets.prune(start_model, masks=...)`, which matches layers the same way."""
     if len(models) < 2:
         raise TicketsError(f"a {op} needs at least two networks, got {len(models)}")
     for model in models:

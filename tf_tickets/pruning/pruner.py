@@ -64,10 +64,14 @@ class Pruner:
     def masks(self, wrapped, data=None, batch=None, within: Optional[Dict[str, np.ndarray]] = None,
               weights: Optional[Dict[str, np.ndarray]] = None) -> Dict[str, np.ndarray]:
         """Masks for the wrapped model's current weights, or for `weights` (a snapshot, e.g. trained
-        weights) when given; with `within` (earlier masks, as in iterative magnitude pruning), only
-        weights those masks kept can be kept. The model itself is not changed. The masks are 0/1 float32
-        arrays, read-only where TensorFlow made them (`np.array(mask)` gives one to change)."""
+        weights) when given; with `within` (earlier masks, as in iterative magnitude pruning; their layers
+        matched by name or position, `masks.match_layers`), only weights those masks kept can be kept. The
+        model itself is not changed. The masks are 0/1 float32 arrays, read-only where TensorFlow made them
+        (`np.array(mask)` gives one to change)."""
         setup = self._setup(wrapped, data, batch, weights)
+        if within is not None:
+            within = mask_ops.align(within, {i.name: mask_ops.Slot(tuple(i.shape), i.kind) for i in setup.infos},
+                                    ("the model", "the earlier masks"))
         density = 1.0 - self.sparsity
         current, done = None, 0
         rounds = self.scorer.rounds

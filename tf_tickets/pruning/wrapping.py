@@ -1,4 +1,6 @@
-"""Putting TF-MOT's pruning wrapper on the layers a policy picks, on a copy of the user's model.
+"""Putting our TF-MOT pruning wrapper (`tf_tickets.pruning.wrapper`: TF-MOT's, masking the float32 weights
+under mixed precision and tracing no mask update for a `FixedMask`) on the layers a policy picks, on a copy
+of the user's model.
 
 TF-MOT's wrapper reuses the layer it wraps, so wrapping the caller's model in place would let our
 masks zero the caller's weights. Everything here works on a copy: each layer made anew from its config,
@@ -10,15 +12,14 @@ overwritten at once, and a round trip through NumPy, were most of wrapping VGG19
 from typing import Callable, Optional
 
 
-from tf_tickets.backend import keras, tfmot
+from tf_tickets.backend import keras
 from tf_tickets.errors import TicketsError
 from tf_tickets.models import flat_layers
 from tf_tickets.models.common import BlankCopy
 from tf_tickets.pruning import policies
 from tf_tickets.pruning.carrier import is_wrapped
 from tf_tickets.pruning.schedules import FixedMask
-
-Wrapper = tfmot.sparsity.keras.prune_low_magnitude  # applied to a layer, returns TF-MOT's wrapper
+from tf_tickets.pruning.wrapper import PruneLowMagnitude
 
 
 def check_model(model) -> None:
@@ -44,7 +45,7 @@ def check_model(model) -> None:
 
 
 def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) -> keras.Model:
-    """A copy of `model` whose layers picked by `policy` carry TF-MOT masks (all ones).
+    """A copy of `model` whose layers picked by `policy` carry masks (all ones) in our TF-MOT wrapper.
 
     `schedule_for(layer)` gives each wrapped layer its PruningSchedule (default: FixedMask).
     """
@@ -63,7 +64,7 @@ def wrap(model, policy="conv_dense", schedule_for: Optional[Callable] = None) ->
         if policy.allow_pruning(layer):
             # The wrapper computes in the wrapped layer's dtype: a float32 classifier in a mixed-precision
             # model stays float32 (else its mask would be cast to bfloat16/float16 and clash).
-            return Wrapper(copy, pruning_schedule=schedule_for(layer), dtype=layer.dtype_policy)
+            return PruneLowMagnitude(copy, pruning_schedule=schedule_for(layer), dtype=layer.dtype_policy)
         return copy
 
     with rebuild:
