@@ -13,6 +13,9 @@ from tf_tickets import saved_code
 from tf_tickets.backend import keras, tfmot
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning.schedules import FixedMask, OneShot
+# Registers our wrapper as tf_tickets>PruneLowMagnitude, the name saved models give it; "PruneLowMagnitude"
+# stays TF-MOT's own (prune_scope), which models pruned by TF-MOT alone name.
+from tf_tickets.pruning import wrapper  # noqa: F401
 from tf_tickets.training.lr_schedules import WarmupSchedule
 from tf_tickets.training.optimizers import CoupledL2Adam, CoupledL2SGD
 
