@@ -57,8 +57,11 @@ def build_grids():
         return [build_grid()]
     entries = [parse_method_budget(entry) for entry in METHODS.value]
     methods = [method for method, _ in entries]
-    return [build_grid(method, budget, several=True, named_with_budget=methods.count(method) > 1)
-            for method, budget in entries]
+    grids = [build_grid(method, budget, several=True, named_with_budget=methods.count(method) > 1)
+             for method, budget in entries]
+    for grid in grids[1:]:  # one compiled model per architecture and settings for the whole report
+        grid.compiled = grids[0].compiled
+    return grids
 
 
 def print_commands(grids) -> None:
