@@ -5,6 +5,7 @@ import pytest
 
 import tf_tickets
 from tf_tickets import criteria, models
+from tf_tickets.criteria.autodiff import tf_keras as tf_keras_autodiff
 from tf_tickets.pruning import Pruner, scoring_copies, wrap
 
 RNG = np.random.default_rng(0)
@@ -130,7 +131,8 @@ def test_synflow_scores_a_float64_scoring_copy_in_place_as_it_would_a_float64_cl
     criterion, other = criteria.make("synflow"), criteria.make("synflow")
     in_place = criterion.score(copy, [layer.kernel for layer in models.prunable_layers(copy)])
     cloned = other.score(plain, [layer.kernel for layer in models.prunable_layers(plain)])
-    assert criterion._copies[copy].clone is copy and other._copies[plain].clone is not plain
+    float64_copies = tf_keras_autodiff._FLOAT64  # the float64 models SynFlow scored, by model
+    assert float64_copies[copy].clone is copy and float64_copies[plain].clone is not plain
     assert all(np.array_equal(a, b) for a, b in zip(in_place, cloned))
     scoring_copies.clear()
     Pruner("synflow", 0.5, criterion_options={"rounds": 2}).masks(wrapped)

@@ -4,6 +4,8 @@ A criterion turns weights into importance scores: one array per weight, same sha
 important (kept first). It knows nothing of budgets, training or TF-MOT. The caller hands it a private,
 plain copy of the model, so a criterion may change that copy while scoring: masks are written into its
 weights, BatchNorm moving statistics move under `training=True`, GraSP re-initialises the classifier.
+A criterion's formula is written once, here and in its module, over the primitives of the model's
+framework (`tf_tickets.criteria.autodiff`: tf_keras, or Keras 3 on TensorFlow, JAX or PyTorch).
 """
 import abc
 import math
@@ -12,7 +14,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from tf_tickets.backend import tf
+from tf_tickets.arrays import as_numpy
+from tf_tickets.criteria import autodiff
 from tf_tickets.errors import TicketsError
 from tf_tickets.options import WithOptions
 from tf_tickets.registry import Registry
@@ -57,12 +60,12 @@ class Criterion(WithOptions, abc.ABC):
     def _configure(self, **options):
         """Checks the options and keeps them as attributes; nothing to do for option-less criteria."""
 
-    def score(self, model, weights: Sequence[tf.Variable], batch=None, masks: Optional[Sequence] = None,
+    def score(self, model, weights: Sequence, batch=None, masks: Optional[Sequence] = None,
               seed: int = 0) -> List[np.ndarray]:
-        """One score array per weight (same shape; higher = keep). `model` is a plain Functional model
-        with logits output that the criterion may modify; `weights` its variables to score, in forward
-        order; `batch` (x, y) numpy arrays; `masks` 0/1 arrays: the masked network (w*mask, written into
-        the variables) is what gets scored."""
+        """One score array per weight (same shape; higher = keep). `model` is a plain model with logits
+        output that the criterion may modify (a tf_keras Functional model, or any Keras 3 model); `weights`
+        its variables to score, in forward order; `batch` (x, y) arrays; `masks` 0/1 arrays: the masked
+        network (w*mask, written into the variables) is what gets scored."""
         weights = check_weights(model, weights)
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise TicketsError(f"seed must be a non-negative integer, got {seed!r}")
@@ -70,8 +73,9 @@ class Criterion(WithOptions, abc.ABC):
             if batch is None:
                 raise TicketsError(f"{self.name} needs data: pass data=...")
             batch = check_batch(model, batch)
+        primitives = autodiff.of(model)
         self._prepare(model, batch, int(seed))
-        apply_masks(weights, masks)
+        apply_masks(primitives, weights, masks)
         scores = [np.asarray(s) for s in self._score(model, weights, batch, int(seed))]
         for s, w in zip(scores, weights):
             assert s.shape == tuple(w.shape), (self.name, s.shape, w.shape)
@@ -81,11 +85,11 @@ class Criterion(WithOptions, abc.ABC):
         """Changes to the private model that come before the masks (GraSP's re-initialisation)."""
 
     @abc.abstractmethod
-    def _score(self, model, weights: List[tf.Variable], batch, seed: int) -> List[np.ndarray]:
+    def _score(self, model, weights: List, batch, seed: int) -> List[np.ndarray]:
         """Scores for checked arguments (masks already applied; batch checked or None)."""
 
 
-def check_weights(model, weights) -> List[tf.Variable]:
+def check_weights(model, weights) -> List:
     weights = list(weights) if weights is not None else []
     if not weights:
         raise TicketsError("a criterion needs at least one weight to score")
@@ -100,15 +104,16 @@ def check_batch(model, batch):
     """(x, y) as numpy arrays: y integer class indices in [0, classes), x shaped like the model's input."""
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
         raise TicketsError(f"batch must be a tuple (x, y) of arrays, got {type(batch).__name__}")
-    x, y = np.asarray(batch[0]), np.asarray(batch[1])
+    x, y = as_numpy(batch[0], "batch x"), as_numpy(batch[1], "batch y")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise TicketsError(f"batch labels must be a 1-D array of integer class indices, got {y.dtype} {y.shape}")
     if len(x) != len(y) or len(y) == 0:
         raise TicketsError(f"batch x and y must hold the same, non-zero number of examples, got {len(x)} and {len(y)}")
-    check_label_range(y, int(model.output_shape[-1]))
-    expected = tuple(model.input_shape[1:])
+    primitives = autodiff.of(model)
+    check_label_range(y, primitives.num_classes(model))
+    expected = primitives.input_shape(model)
     if len(expected) != x.ndim - 1 or any(e is not None and e != d for e, d in zip(expected, x.shape[1:])):
         raise TicketsError(f"batch x has examples of shape {x.shape[1:]} but the model takes {expected}")
     return x, y.astype(np.int64)
@@ -122,17 +127,15 @@ def check_label_range(y: np.ndarray, classes: int) -> None:
         raise TicketsError(f"labels must be in [0, {classes}), got {y.min()}")
 
 
-def apply_masks(weights: List[tf.Variable], masks) -> None:
-    """Writes w*mask into each variable, so that the masked network is the one scored. The masks cross into
-    TensorFlow as booleans: a float copy of millions of mask values costs more than the multiplication."""
+def apply_masks(primitives, weights: List, masks) -> None:
+    """Writes w*mask into each variable, so that the masked network is the one scored."""
     if masks is None:
         return
     masks = list(masks)
     if len(masks) != len(weights):
         raise TicketsError(f"got {len(masks)} masks for {len(weights)} weights")
+    masks = [as_numpy(m, "a mask") for m in masks]
     for w, m in zip(weights, masks):
-        m = np.asarray(m)
         if m.shape != tuple(w.shape):
             raise TicketsError(f"mask of shape {m.shape} does not fit weight {w.name!r} of shape {tuple(w.shape)}")
-        keep = tf.convert_to_tensor(m if m.dtype == bool else m != 0)
-        w.assign(w * tf.cast(keep, w.dtype))
+    primitives.write_masks(weights, masks)

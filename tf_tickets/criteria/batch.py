@@ -7,11 +7,12 @@ concatenates its per-class lists, the result is ordered by class, then by arriva
 fixes what GraSP's two halves hold (classes 0..C/2-1, then the rest, for 10 per class).
 """
 import numbers
+import sys
 from typing import Iterator, Tuple
 
 import numpy as np
 
-from tf_tickets.backend import tf
+from tf_tickets.arrays import as_numpy
 from tf_tickets.criteria.base import check_label_range
 from tf_tickets.errors import TicketsError
 
@@ -22,7 +23,9 @@ def class_balanced_batch(data, num_classes: int, per_class: int = 10,
                          max_examples: int = 1_000_000) -> Tuple[np.ndarray, np.ndarray]:
     """(x, y): the first `per_class` examples of each class of `data`, ordered by class.
 
-    `data` is a `tf.data.Dataset` of (x, y) batches or single examples, or a tuple (x, y) of arrays;
+    `data` is a `tf.data.Dataset` of (x, y) batches or single examples, a tuple (x, y) of arrays, or any
+    other iterable of (x, y) batches (a `keras.utils.PyDataset`, a PyTorch `DataLoader`; NumPy arrays or a
+    framework's tensors, read without TensorFlow);
     x is returned as the data gives it (preprocess it as for training), y as int64. A TicketsError if a
     label is outside [0, num_classes), or if the data ends (or `max_examples` have been walked, which
     keeps an endless dataset that lacks a class from being walked forever) before every class is full.
@@ -75,7 +78,8 @@ def _labels(y) -> np.ndarray:
 
 def _chunks(data) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """(x, y) numpy pieces in the order the data yields them."""
-    if isinstance(data, tf.data.Dataset):
+    tf = sys.modules.get("tensorflow")  # a tf.data.Dataset means TensorFlow is loaded already
+    if tf is not None and isinstance(data, tf.data.Dataset):
         spec = data.element_spec
         if not isinstance(spec, tuple) or len(spec) != 2:
             raise TicketsError("a dataset for scoring must yield (x, y) pairs (e.g. tfds as_supervised=True), "
@@ -83,19 +87,29 @@ def _chunks(data) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
         if spec[1].shape.rank == 0:  # single examples: batch them, so that they are walked in bulk
             data = data.batch(_CHUNK)
         for x, y in data:
-            x, y = x.numpy(), y.numpy()
-            if np.ndim(y) == 0:  # unknown rank in the spec, single example after all
-                x, y = x[None], np.reshape(y, (1,))
-            y = _labels(y)
-            if len(x) != len(y):
-                raise TicketsError(f"a data batch has {len(x)} inputs but {len(y)} labels")
-            yield x, y
+            yield _batch(x.numpy(), y.numpy())
     elif isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = np.asarray(data[0]), _labels(data[1])
+        x, y = as_numpy(data[0], "data x"), _labels(as_numpy(data[1], "data y"))
         if len(x) != len(y):
             raise TicketsError(f"data x and y must hold the same number of examples, got {len(x)} and {len(y)}")
         for start in range(0, len(y), _CHUNK):
             yield x[start:start + _CHUNK], y[start:start + _CHUNK]
+    elif hasattr(data, "__iter__") and not isinstance(data, (np.ndarray, str, bytes, dict)):
+        for element in data:  # a PyDataset, a DataLoader, a generator: (x, y) batches of arrays or tensors
+            if not isinstance(element, (tuple, list)) or len(element) != 2:
+                size = f" of {len(element)}" if isinstance(element, (tuple, list)) else ""
+                raise TicketsError(f"data must yield (x, y) batches, got a {type(element).__name__}{size}")
+            yield _batch(as_numpy(element[0], "a batch's x"), as_numpy(element[1], "a batch's y"))
     else:
-        raise TicketsError(f"data must be a tf.data.Dataset of (x, y) or a tuple (x, y) of arrays, "
-                           f"got {type(data).__name__}")
+        raise TicketsError("data must be a tf.data.Dataset or an iterable of (x, y) batches, or a tuple (x, y) of "
+                           f"arrays, got {type(data).__name__}")
+
+
+def _batch(x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """A batch as (x, labels); a single example (a scalar label) as a batch of one."""
+    if np.ndim(y) == 0:
+        x, y = x[None], np.reshape(y, (1,))
+    y = _labels(y)
+    if len(x) != len(y):
+        raise TicketsError(f"a data batch has {len(x)} inputs but {len(y)} labels")
+    return x, y

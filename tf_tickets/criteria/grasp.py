@@ -10,7 +10,8 @@ forward pass, BatchNorm in training mode.
 Its second derivative runs through BatchNorm. `Pruner` (and so `prune` and every run) scores a copy whose
 BatchNorm layers are `SecondOrderBatchNormalization`: a closed form, faster than TensorFlow's, and right
 where Keras's own unfused layer is not (its `tf.nn.moments` stops the gradient through the mean), which
-a model scored directly is warned about.
+a model scored directly is warned about. Keras 3 on TensorFlow takes its moments from `tf.nn.moments` too;
+its scoring copy's BatchNorm is `tf_tickets.models.keras3.SecondOrderBatchNormalization` (on every backend).
 
 For scoring only, the reference re-initialises the final Dense kernel of its copy (PyTorch's
 xavier_normal_: untruncated N(0, 2 / (fan_in + fan_out)), bias untouched); so do we, on the private
@@ -20,22 +21,20 @@ import warnings
 
 import numpy as np
 
-from tf_tickets.backend import keras, tf
+from tf_tickets.criteria import autodiff
 from tf_tickets.criteria.base import CRITERIA, Criterion, real_in
-from tf_tickets.criteria.gradients import TracedOnReuse, cross_entropy, dense, times_weights
 from tf_tickets.errors import TicketsError
-from tf_tickets.models import flat_layers, prunable_layers
 
 
 def reinitialise_classifier(model, seed: int) -> None:
     """Xavier-normal kernel for the model's last Dense layer (no Dense: nothing to do)."""
-    last = [layer for layer in prunable_layers(model) if isinstance(layer, keras.layers.Dense)]
-    if not last:
+    primitives = autodiff.of(model)
+    kernel = primitives.classifier_kernel(model)
+    if kernel is None:
         return
-    kernel = last[-1].kernel
     fan_in, fan_out = (int(d) for d in kernel.shape)
     std = np.sqrt(2.0 / (fan_in + fan_out))
-    kernel.assign(np.random.default_rng(seed).normal(0.0, std, (fan_in, fan_out)).astype(np.float32))
+    primitives.assign(kernel, np.random.default_rng(seed).normal(0.0, std, (fan_in, fan_out)).astype(np.float32))
 
 
 @CRITERIA.register("grasp")
@@ -53,33 +52,15 @@ class Grasp(Criterion):
         if len(batch[1]) < 2:
             raise TicketsError(f"grasp splits the batch in two halves: it needs at least 2 examples, got {len(batch[1])}")
         reinitialise_classifier(model, seed)
-        unfused = [layer.name for layer in flat_layers(model)
-                   if type(layer) is keras.layers.BatchNormalization and not layer.fused]
-        if unfused:
-            warnings.warn(f"grasp: Keras's unfused BatchNormalization ({', '.join(unfused)}) has a wrong second "
-                          "derivative: score through tf_tickets.prune or Pruner, whose scoring copy replaces it",
-                          RuntimeWarning, stacklevel=3)
+        unreliable = autodiff.of(model).unreliable_second_order(model)
+        if unreliable:
+            warnings.warn(f"grasp: {unreliable} has a wrong second derivative: score through tf_tickets.prune or "
+                          "Pruner, whose scoring copy replaces it", RuntimeWarning, stacklevel=3)
 
     def _score(self, model, weights, batch, seed):
         x, y = batch
         half = len(y) // 2
-        hg = hessian_gradient_product(model, weights, x[:half], y[:half], x[half:], y[half:],
-                                      temperature=self.temperature)
-        return times_weights(weights, hg)
-
-
-@TracedOnReuse
-def hessian_gradient_product(model, weights, x1, y1, x2, y2, temperature: float = 1.0):
-    """Hg = sum over the halves of d<stop_gradient(g), dL_half/dw>/dw with g = sum of the halves' dL/dw.
-
-    One forward and backward pass per half gives both g and the halves' gradients; since g is a
-    constant, the sum over the halves is one second backward pass of <g, dL_1/dw + dL_2/dw>."""
-    with tf.GradientTape() as outer:
-        halves = []
-        for hx, hy in ((x1, y1), (x2, y2)):
-            with tf.GradientTape() as inner:
-                loss = cross_entropy(model, hx, hy, temperature)
-            halves.append(dense(inner.gradient(loss, weights), weights))
-        g = [tf.stop_gradient(a + b) for a, b in zip(*halves)]
-        z = tf.add_n([tf.reduce_sum(gi * (a + b)) for gi, a, b in zip(g, *halves)])
-    return dense(outer.gradient(z, weights), weights)
+        primitives = autodiff.of(model)
+        hg = primitives.hessian_gradient_product(model, weights, x[:half], y[:half], x[half:], y[half:],
+                                                 temperature=self.temperature)
+        return primitives.times_weights(weights, hg)

@@ -1,8 +1,8 @@
 """`magnitude`: |w|, the lottery-ticket criterion (Frankle & Carbin 2019)."""
 import numpy as np
 
+from tf_tickets.criteria import autodiff
 from tf_tickets.criteria.base import CRITERIA, Criterion
-from tf_tickets.criteria.gradients import values
 
 
 @CRITERIA.register("magnitude")
@@ -10,4 +10,4 @@ class Magnitude(Criterion):
     name = "magnitude"
 
     def _score(self, model, weights, batch, seed):
-        return [np.abs(w) for w in values(weights)]
+        return [np.abs(w) for w in autodiff.of(model).values(weights)]

@@ -6,8 +6,8 @@ SNIP's gradient (same batch, same `iterations`).
 """
 import numpy as np
 
+from tf_tickets.criteria import autodiff
 from tf_tickets.criteria.base import CRITERIA, Criterion, positive_int, real_in
-from tf_tickets.criteria.gradients import times_weights, values
 from tf_tickets.criteria.snip import accumulated_gradients
 
 
@@ -28,11 +28,12 @@ class MagnitudeGradient(Criterion):
         self.needs_data = self.gradient_weight > 0  # λ = 0 is plain magnitude: no data needed
 
     def _score(self, model, weights, batch, seed):
-        w = values(weights)
+        primitives = autodiff.of(model)
+        w = primitives.values(weights)
         lam = self.gradient_weight
         magnitude = [(1 - lam) * m for m in _normalised([np.abs(v) for v in w])]
         if lam == 0:
             return magnitude
         grads = accumulated_gradients(model, weights, batch, self.iterations)
-        saliency = _normalised(times_weights(weights, grads, absolute=True))
+        saliency = _normalised(primitives.times_weights(weights, grads, absolute=True))
         return [m + lam * s for m, s in zip(magnitude, saliency)]

@@ -9,9 +9,8 @@ from typing import List
 
 import numpy as np
 
+from tf_tickets.criteria import autodiff
 from tf_tickets.criteria.base import CRITERIA, Criterion, positive_int
-from tf_tickets.backend import tf
-from tf_tickets.criteria.gradients import loss_gradients, times_weights
 from tf_tickets.errors import TicketsError
 
 
@@ -31,12 +30,13 @@ def balanced_chunks(y: np.ndarray, iterations: int) -> List[np.ndarray]:
     return [np.sort(chunk) for chunk in np.array_split(order, iterations)]
 
 
-def accumulated_gradients(model, weights, batch, iterations: int) -> List[tf.Tensor]:
-    """Sum over the chunks of d(mean cross-entropy of the chunk)/dw."""
+def accumulated_gradients(model, weights, batch, iterations: int) -> list:
+    """Sum over the chunks of d(mean cross-entropy of the chunk)/dw (the framework's tensors)."""
     x, y = batch
+    primitives = autodiff.of(model)
     total = None
     for idx in balanced_chunks(y, iterations):
-        grads = loss_gradients(model, weights, x[idx], y[idx])
+        grads = primitives.loss_gradients(model, weights, x[idx], y[idx])
         total = grads if total is None else [t + g for t, g in zip(total, grads)]
     return total
 
@@ -51,4 +51,5 @@ class Snip(Criterion):
         self.iterations = positive_int("iterations", iterations)
 
     def _score(self, model, weights, batch, seed):
-        return times_weights(weights, accumulated_gradients(model, weights, batch, self.iterations), absolute=True)
+        gradients = accumulated_gradients(model, weights, batch, self.iterations)
+        return autodiff.of(model).times_weights(weights, gradients, absolute=True)

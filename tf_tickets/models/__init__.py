@@ -1,43 +1,25 @@
 """Model zoo: Functional `tf_keras` models by open_lth-style name (TF-MOT cannot wrap subclassed ones).
 
 Every model outputs float32 logits from a final Dense named "classifier"; `seed` fixes the initial
-weights. Families: cifar_resnet, cifar_vgg, mnist_lenet, conv_2/4/6, mnist_conv_small.
+weights. Families: cifar_resnet, cifar_vgg, mnist_lenet, conv_2/4/6, mnist_conv_small. What pruning
+needs to know about a Keras 3 model (any backend) is `tf_tickets.models.keras3`. The names below load
+their modules (and TensorFlow) on first use, so that the Keras 3 part imports without TensorFlow.
 """
-import numbers
-from typing import List, Optional, Sequence
+import importlib
 
-from tf_tickets.backend import keras
-from tf_tickets.errors import TicketsError
-from tf_tickets.models import conv, lenet, resnet, vgg  # noqa: F401  (they register their families)
-from tf_tickets.models.common import CLASSIFIER, MODELS
-from tf_tickets.models.initializers import Seeds
-from tf_tickets.models.structure import count_prunable, flat_layers, is_residual, kernels, prunable_layers
+_LAZY = {"MODELS": "zoo", "CLASSIFIER": "zoo", "build": "zoo", "names": "zoo", "is_residual": "structure",
+         "prunable_layers": "structure", "kernels": "structure", "count_prunable": "structure",
+         "flat_layers": "structure"}
 
-__all__ = ["MODELS", "CLASSIFIER", "build", "names", "is_residual", "prunable_layers", "kernels",
-           "count_prunable", "flat_layers"]
+__all__ = sorted(_LAZY)
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def build(name: str, input_shape: Sequence[int], num_classes: int, seed: Optional[int] = None) -> keras.Model:
-    """A fresh Functional model called `name`; same seed, same initial weights (None: random)."""
-    family, kwargs = MODELS.lookup(name)
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     try:
-        shape = tuple(input_shape)
-    except TypeError:
-        shape = None
-    if not shape or not all(_is_int(d) and int(d) > 0 for d in shape):
-        raise TicketsError(f"input_shape must be a non-empty sequence of positive integers, got {input_shape!r}")
-    if not _is_int(num_classes) or int(num_classes) < 2:
-        raise TicketsError(f"num_classes must be an integer of at least 2, got {num_classes!r}")
-    seeds = Seeds(seed)
-    inputs = keras.Input(shape=tuple(int(d) for d in shape), name="input")
-    outputs = family(inputs, int(num_classes), seeds, **kwargs)
-    return keras.Model(inputs, outputs, name=name)
-
-
-def names() -> List[str]:
-    """Known model names; families shown as patterns."""
-    return MODELS.names()
+        return importlib.import_module(f"{__name__}.{name}")  # a submodule: tf_tickets.models.common, ...
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

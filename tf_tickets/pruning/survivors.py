@@ -27,6 +27,8 @@ def rounds(setup, density: float, count: int) -> Tuple[Optional[List[np.ndarray]
     deciding the selection; masks None when none was)."""
     total = sum(info.size for info in setup.infos)
     state = setup.pruner.scorer.survivor_rounds(setup.model, setup.variables)
+    if state is None:  # the model's framework ranks survivors no faster: rank every weight
+        return None, 0
     done = 0
     for step in range(1, count + 1):
         scores, exact = state.scores()
