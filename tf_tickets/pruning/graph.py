@@ -3,7 +3,7 @@
 Layer collapse (does any path from input to output survive?) and the `skip_shortcuts` policy (which
 1x1 convs are projection shortcuts?) are questions about this graph.
 """
-from typing import Dict, Iterable, List, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Set, Tuple
 
 Graph = Dict[str, Set[str]]
 
@@ -60,3 +60,23 @@ def reachable(graph: Graph, starts: Iterable[str], removed: Set[str] = frozenset
                 reached.add(nxt)
                 frontier.append(nxt)
     return reached
+
+
+def shortcuts(graph: Graph, convs: Iterable[str], is_batch_norm: Callable[[str], bool],
+              is_add: Callable[[str], bool]) -> Set[str]:
+    """The 1x1 convs (`convs`, by name) that are projection shortcuts: the conv's output (through its
+    BatchNorm, if any) meets, at an Add, a branch that starts from the conv's own input."""
+    feeds = outbound(graph)
+    found = set()
+    for conv in convs:
+        end = conv  # follow its BatchNorm, if any, to the merge it feeds
+        while len(feeds.get(end, ())) == 1 and is_batch_norm(min(feeds[end])):
+            end = min(feeds[end])
+        merges = [m for m in feeds.get(end, ()) if is_add(m)]
+        if not merges:
+            continue
+        others = graph[merges[0]] - {end}
+        branch = reachable(graph, graph[conv], removed={conv})
+        if others & branch:
+            found.add(conv)
+    return found

@@ -79,24 +79,12 @@ class SkipShortcuts(ConvDense):
 
 
 def shortcut_convs(model) -> set:
-    graph = graph_ops.inbound(model)
-    feeds = graph_ops.outbound(graph)
     kinds = {layer.name: layer for layer in model.layers}
-    found = set()
-    for layer in model.layers:
-        if not (isinstance(layer, keras.layers.Conv2D) and tuple(layer.kernel_size) == (1, 1)):
-            continue
-        end = layer.name  # follow its BatchNorm, if any, to the merge it feeds
-        while len(feeds.get(end, ())) == 1 and isinstance(kinds[min(feeds[end])], keras.layers.BatchNormalization):
-            end = min(feeds[end])
-        merges = [m for m in feeds.get(end, ()) if isinstance(kinds[m], keras.layers.Add)]
-        if not merges:
-            continue
-        others = graph[merges[0]] - {end}
-        branch = graph_ops.reachable(graph, graph[layer.name], removed={layer.name})
-        if others & branch:
-            found.add(layer.name)
-    return found
+    convs = [layer.name for layer in model.layers
+             if isinstance(layer, keras.layers.Conv2D) and tuple(layer.kernel_size) == (1, 1)]
+    return graph_ops.shortcuts(graph_ops.inbound(model), convs,
+                               lambda name: isinstance(kinds.get(name), keras.layers.BatchNormalization),
+                               lambda name: isinstance(kinds.get(name), keras.layers.Add))
 
 
 class XNNPackSparse(ConvDense):

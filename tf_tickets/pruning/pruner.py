@@ -99,7 +99,7 @@ class Pruner:
         scoring = stack.scoring_copy(wrapped, self.scorer.copy_dtype, self.scorer.second_order)
         if weights is not None:
             restore(scoring, weights)
-        by_name = {layer.name: layer for layer in scoring.layers}
+        by_name = {layer.name: layer for layer in stack.layers(scoring)}
         variables = [_same_variable(by_name[t.layer.name], t.attr) for t in found]
         infos = [budgets.LayerInfo(t.key, tuple(t.weight.shape), t.kind) for t in found]
         batch = batch if batch is not None else self.batch(wrapped, data)

@@ -15,7 +15,7 @@ import numpy as np
 from tf_tickets import kinds
 from tf_tickets.errors import TicketsError
 
-_MODULES = {kinds.TF_KERAS: "tf_tickets.pruning.tfmot_stack", kinds.KERAS3: "tf_tickets.pruning.tfmot_stack"}
+_MODULES = {kinds.TF_KERAS: "tf_tickets.pruning.tfmot_stack", kinds.KERAS3: "tf_tickets.pruning.keras3.stack"}
 
 
 class Stack(abc.ABC):
