@@ -249,6 +249,8 @@ def check_save_load_and_strip():
         assert np.all(to_numpy(plain.get_layer(key).kernel)[mask == 0] == 0)
     np.testing.assert_allclose(to_numpy(plain(X)), to_numpy(pruned(X)), rtol=1e-5, atol=1e-6)
     assert current_masks(pruned).keys() == masks.keys()  # the pruned model keeps its masks
+    report = tf_tickets.format_report(tf_tickets.sparsity_report(pruned))
+    assert all(name in report for name in [*masks, "total"]), report
 
 
 class Subclassed(keras.Model):

@@ -5,6 +5,7 @@ Keras 3 models (TensorFlow, JAX or PyTorch backend) in their own layers (`tf_tic
 model, a layer or a variable is told apart by the package its class comes from (a subclassed model's class
 is the user's, one of its bases Keras'), so that choosing a stack never loads the other one.
 """
+import functools
 import sys
 from typing import Optional
 
@@ -16,8 +17,13 @@ _PACKAGES = {"tf_keras": TF_KERAS, "keras": KERAS3}
 
 def of(obj) -> Optional[str]:
     """"tf_keras", "keras3", or None for an object of neither (a NumPy array, a string, ...)."""
-    for cls in type(obj).__mro__:
-        kind = _PACKAGES.get(cls.__module__.split(".")[0])
+    return _of_class(type(obj))
+
+
+@functools.lru_cache(maxsize=None)
+def _of_class(cls) -> Optional[str]:
+    for base in cls.__mro__:
+        kind = _PACKAGES.get(base.__module__.split(".")[0])
         if kind:
             return kind
     return None

@@ -10,6 +10,7 @@ layers). Nothing here imports TensorFlow unless Keras 3 runs on it.
 import collections
 import hashlib
 import json
+import sys
 import weakref
 from typing import Dict, List, Optional, Tuple
 
@@ -312,12 +313,16 @@ def fill(copy, model, masks: Optional[Dict[int, object]] = None) -> None:
 
 
 def architecture(model) -> str:
-    """A key for the architecture (class, configs without initializers, layer names and weight shapes): copies
-    and functions compiled for one model serve every model of the same key."""
+    """A key for the architecture (class, configs without initializers, layer names and weight shapes) and where
+    its variables live (the distribution or strategy in force): copies and functions compiled for one model
+    serve every model of the same key."""
     config = model.get_config() if is_graph(model) else {"config": model.get_config()}
     layers = [(layer.name, type(layer).__name__, [tuple(w.shape) for w in layer.weights])
               for layer in own_layers(model)]
-    text = json.dumps([type(model).__name__, _without_initializers(config), layers], sort_keys=True, default=str)
+    tf = sys.modules.get("tensorflow") if keras.backend.backend() == "tensorflow" else None
+    placement = [id(keras.distribution.distribution()), id(tf.distribute.get_strategy()) if tf else None]
+    text = json.dumps([type(model).__name__, _without_initializers(config), layers, placement], sort_keys=True,
+                      default=str)
     return hashlib.sha1(text.encode()).hexdigest()
 
 

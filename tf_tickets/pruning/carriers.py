@@ -156,8 +156,7 @@ def strip(model):
     """The plain model with masked weights exactly zero (for TF-MOT: its `strip_pruning`, which shares
     layers with `model`: clone it for an independent copy; for Keras 3: a new plain model)."""
     apply_masks(model)
-    layers = stacks.of(model).layers(model)
     for carrier in list(CARRIERS):
-        if any(carrier.carries(layer) for layer in layers):
+        if any(carrier.carries(layer) for layer in stacks.of(model).layers(model)):
             model = carrier.strip(model)
     return model

@@ -16,6 +16,7 @@ from tf_tickets import kinds
 from tf_tickets.errors import TicketsError
 
 _MODULES = {kinds.TF_KERAS: "tf_tickets.pruning.tfmot_stack", kinds.KERAS3: "tf_tickets.pruning.keras3.stack"}
+_LOADED = {}  # kind -> its Stack, once imported
 
 
 class Stack(abc.ABC):
@@ -59,7 +60,9 @@ def of(obj) -> Stack:
     kind = kinds.of(obj)
     if kind is None:
         raise TicketsError(f"expected a Keras model (tf_keras or Keras 3), got {type(obj).__name__}")
-    return importlib.import_module(_MODULES[kind]).STACK
+    if kind not in _LOADED:
+        _LOADED[kind] = importlib.import_module(_MODULES[kind]).STACK
+    return _LOADED[kind]
 
 
 def load_for(obj) -> None:

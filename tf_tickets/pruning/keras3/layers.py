@@ -9,8 +9,9 @@ through every trainer as state (JAX's jitted train step takes them as arguments,
 them), so a mask changed after a step was compiled is the mask the next step uses, on every backend, under
 `jit_compile`, mixed precision and data parallelism. A constraint reads the mask inside the optimizer's
 `stateless_apply`, whose state holds only the trainable and optimizer variables: under JAX's jit the mask
-is baked in as a constant at the first trace, and a changed mask is ignored (tests/test_keras3_carrier.py
-shows it). The gradient at a masked position is exactly zero (d(w * 0)/dw), so no optimizer with fresh
+is baked in as a constant at the first trace, and a changed mask is ignored (seen with Keras 3.15: after the
+mask changed between two `fit`s, the constraint kept zeroing the old positions under JAX, the new ones under
+TensorFlow and PyTorch). The gradient at a masked position is exactly zero (d(w * 0)/dw), so no optimizer with fresh
 state moves a masked weight: they stay exactly 0 through `fit` (SGD with momentum, Adam, AdamW's weight
 decay of a zero). A mask changed in the middle of training leaves the optimizer's old momentum at newly
 masked positions, which may move their stored values away from zero; the forward pass ignores them, and
