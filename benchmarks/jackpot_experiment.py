@@ -59,8 +59,8 @@ def train_cli(run_dir, *args, data_dir):
 
 
 def arrays(data):
-    x_train = pipeline.normalize(data.x_train, data)
-    x_test = pipeline.normalize(data.x_test, data)
+    x_train = np.asarray(pipeline.normalize(data.x_train, data))
+    x_test = np.asarray(pipeline.normalize(data.x_test, data))
     return (x_train, data.y_train), (x_test, data.y_test)
 
 
