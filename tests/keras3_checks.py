@@ -311,6 +311,23 @@ def check_bad_input_is_one_line():
     assert all(np.array_equal(current_masks(tf_tickets.prune(model, masks=tensors))[k], masks[k]) for k in masks)
 
 
+def check_rewinding_and_mask_checks():
+    """What the sanity checks and rewinding do to a ticket, through the carrier (no TensorFlow needed)."""
+    from tf_tickets.pruning import mask_checks, weights
+
+    dense = build()
+    start = weights.snapshot(dense)
+    pruned = tf_tickets.prune(dense, "magnitude", 0.7)
+    counts = {k: int(m.sum()) for k, m in current_masks(pruned).items()}
+    mask_checks.rearrange_masks(pruned, seed=1, weights=start)
+    assert {k: int(m.sum()) for k, m in current_masks(pruned).items()} == counts
+    mask_checks.shuffle_weights(pruned, seed=2)
+    mask_checks.shuffle_masks_globally(pruned, seed=3, weights=start)
+    weights.restore(pruned, start)  # a rewind: masks kept, masked weights zero
+    assert sum(int(m.sum()) for m in current_masks(pruned).values()) == sum(counts.values())
+    assert kernels_exactly_zero(pruned)
+
+
 def check_data_from_a_torch_data_loader():
     """PyTorch users hand over a DataLoader of (x, y) tensors: the same class-balanced batch as the arrays."""
     if BACKEND != "torch":
@@ -372,6 +389,7 @@ def main(out_dir):
     check_save_load_and_strip()
     check_subclassed_model()
     check_bad_input_is_one_line()
+    check_rewinding_and_mask_checks()
     check_data_from_a_torch_data_loader()
     errors = batch_norm_second_derivative_errors()
     if BACKEND != "tensorflow":

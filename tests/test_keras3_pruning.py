@@ -61,6 +61,33 @@ def test_a_keras3_model_gets_the_masks_its_tf_keras_twin_gets(keras3, criterion,
         np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
 
 
+def build_other_convs(keras_module):
+    """Separable, transposed and 1-D convolutions: the kernels TF-MOT masks there (the pointwise one of a
+    separable conv), in both Keras."""
+    layers = keras_module.layers
+    inputs = keras_module.Input((8, 8, 3), name="image")
+    x = layers.SeparableConv2D(4, 3, name="separable")(inputs)
+    x = layers.Conv2DTranspose(3, 3, name="transposed")(x)
+    x = layers.Conv1D(4, 3, name="conv1d")(layers.Reshape((64, 3), name="reshape")(x))
+    model = keras_module.Model(inputs, layers.Dense(3, name="classifier")(layers.Flatten(name="flatten")(x)))
+    rng = np.random.default_rng(4)
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.3, weight.shape).astype(np.float32))
+    return model
+
+
+def test_separable_transposed_and_1d_convs_carry_the_masks_of_tf_keras_and_train_with_them(keras3):
+    expected = current_masks(tf_tickets.prune(build_other_convs(tf_keras), "snip", 0.8, data=(X, Y)))
+    pruned = tf_tickets.prune(build_other_convs(keras3), "snip", 0.8, data=(X, Y))
+    got = current_masks(pruned)
+    assert list(got) == ["separable", "transposed", "conv1d", "classifier"] == list(expected)
+    assert got["separable"].shape == (1, 1, 3, 4)  # the pointwise kernel
+    assert all(np.array_equal(got[k], expected[k]) for k in got)
+    pruned.compile(keras3.optimizers.Adam(0.01), keras3.losses.SparseCategoricalCrossentropy(from_logits=True))
+    pruned.fit(X, Y, batch_size=20, epochs=1, verbose=0)
+    assert kernels_exactly_zero(pruned)
+
+
 def test_reports_and_collapse_warnings_name_layers_and_connectivity(keras3):
     model = build(keras3)
     masks = current_masks(tf_tickets.prune(model, "magnitude", 0.5))

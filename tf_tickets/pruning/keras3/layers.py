@@ -18,7 +18,9 @@ masked positions, which may move their stored values away from zero; the forward
 `apply_masks` (or `strip`) writes the zeros.
 
 The classes are registered (`tf_tickets>MaskedDense`, ...), so `model.save` and `keras.saving.load_model`
-keep the masks (import `tf_tickets.pruning.keras3` before loading, or use `tf_tickets.load_model`).
+keep the masks of a Functional or Sequential model (import `tf_tickets.pruning.keras3` before loading, or use
+`tf_tickets.load_model`). A subclassed model rebuilds its own plain layers when it loads, so its masks do not
+load back into them: save `tf_tickets.strip(model)`, or the masks (`tf_tickets.masks.save`).
 `adopt` turns a built layer into its masked class in place, as Keras' `enable_lora` adds weights to a
 built layer; `plain_class` gives the class back.
 """
