@@ -17,9 +17,10 @@ import sys
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, CHECKOUT)  # run from a checkout
 
+from tf_tickets.figures import line_plot  # noqa: E402
 from tf_tickets.files import read_json, write_atomic  # noqa: E402
-from tf_tickets.procedures.verdicts import mean_std, verdict  # noqa: E402
-from tf_tickets.reporting import line_plot, markdown_table  # noqa: E402
+from tf_tickets.procedures.verdicts import verdict  # noqa: E402
+from tf_tickets.table_writer import markdown_table, mean_std, percent as mean_std_text  # noqa: E402
 
 RANKINGS = [("|w| (lottery)", "", "lottery"), ("|w g| (lottery:snip)", "", "lottery-snip"),
             ("blend λ=0.5", "-blend0.5", "lottery-magnitude_gradient"),
@@ -32,10 +33,7 @@ def accuracies(pattern):
 
 
 def percent(values):
-    if not values:
-        return "not run"
-    mean, std = mean_std(values)
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+    return mean_std_text(*mean_std(values)) if values else "not run"
 
 
 def compared(values, baseline):

@@ -17,8 +17,8 @@ CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, CHECKOUT)  # run from a checkout
 
 from tf_tickets.files import read_json, write_atomic  # noqa: E402
-from tf_tickets.procedures.verdicts import mean_std, verdict  # noqa: E402
-from tf_tickets.reporting import markdown_table  # noqa: E402
+from tf_tickets.procedures.verdicts import verdict  # noqa: E402
+from tf_tickets.table_writer import markdown_table, mean_std, percent as mean_std_text  # noqa: E402
 
 CELLS = [("magnitude, no retraining", "magnitude.json"),
          ("magnitude, BatchNorm recalibrated", "magnitude_recalibrated.json"),
@@ -28,10 +28,7 @@ CELLS = [("magnitude, no retraining", "magnitude.json"),
 
 
 def percent(values):
-    if not values:
-        return "not run"
-    mean, std = mean_std(values)
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+    return mean_std_text(*mean_std(values)) if values else "not run"
 
 
 def gap(jackpot, retrained):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_cli
-from tf_tickets import reporting
+from tf_tickets import figures
 
 QUICK = ["--model=mnist_conv_small", "--dataset=embedded", "--batch_size=64", "--lr=0.05",
          "--lr_schedule=constant", "--milestones=", "--validate_every_epoch=false"]
@@ -100,5 +100,5 @@ def test_compare_trains_each_ticket_and_writes_a_table(tmp_path):
     table = (root / "tickets.md").read_text()
     assert "| dense |" in table and "| random@layerwise |" in table
     accuracies = [read_json(root / d / "results.json")["test_accuracy"] for d in ("dense", "random-layerwise")]
-    plot = reporting.plotted(root / "tickets.png")  # the bars show the runs' accuracies, in table order
+    plot = figures.plotted(root / "tickets.png")  # the bars show the runs' accuracies, in table order
     assert plot["labels"] == ["dense", "random@layerwise"] and plot["values"] == pytest.approx(accuracies)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_cli
-from tf_tickets import procedures, reporting
+from tf_tickets import figures, procedures
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
 from tf_tickets.procedures.base import Settings
@@ -87,7 +87,7 @@ def test_sanity_command_end_to_end_reuses_runs_and_prints_commands(tmp_path):
         expected = verdicts.verdict(accuracy["plain"], accuracy[check])["verdict"]
         printed = [line for line in result.stdout.splitlines() if line.startswith(f"| {label} |")]
         assert len(printed) == 1 and printed[0].rstrip(" |").endswith(expected), (printed, expected)
-    plot = reporting.plotted(root / "snip/sparsity0.9/sanity.png")
+    plot = figures.plotted(root / "snip/sparsity0.9/sanity.png")
     assert plot["labels"] == ["none (the method itself)", "random labels", "layerwise rearrange"]
     assert plot["values"] == pytest.approx([np.mean(accuracy[c]) for c in ("plain", "random_labels", "rearrange")])
     for seed in (0, 1):

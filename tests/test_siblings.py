@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
-from tf_tickets import cli, masks, reporting
+from tf_tickets import cli, figures, masks
 from tf_tickets.callbacks import rewind
 
 FLAGS = ["--flagfile=configs/embedded_siblings.cfg", "--siblings=3", "--seeds=0", "--training_steps=1ep",
@@ -105,7 +105,7 @@ def test_overlap_tables_and_plots(experiment):
     pair = masks.overlap(*[masks.load(str(root / TABLES / "masks" / f"seed0-sibling{i}.npz")) for i in (1, 2)])
     assert iou[0, 1] == pytest.approx(pair["iou"])
     assert "| all layers |" in out and "| fc1 |" in out and "ratio to chance" in out
-    shown = reporting.plotted(str(root / TABLES / "siblings.png"))
+    shown = figures.plotted(str(root / TABLES / "siblings.png"))
     rows = {r["ticket"]: float(r["accuracy"].split(" ")[0]) / 100 for r in reporting_rows(root)}
     assert shown["series"]["union"][0] == pytest.approx([rows["union2"], rows["union3"]], abs=1e-4)
     assert shown["levels"]["one-shot"] == pytest.approx(rows["one_shot"], abs=1e-4)

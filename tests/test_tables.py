@@ -1,4 +1,4 @@
-"""Result tables and plots of run directories (tf_tickets.tables, tf_tickets.plots, tools/tables.py), on real
+"""Result tables and plots of run directories (tf_tickets.results, tools/tables.py), on real
 runs' files (tests/fixtures/tables, made as its README says) and per-layer densities computed by the Pruner."""
 import csv
 import io
@@ -10,7 +10,8 @@ import statistics
 
 import pytest
 
-from tf_tickets import plots, reporting, tables
+from tf_tickets import figures, results
+from tf_tickets.results import labels
 from tf_tickets.errors import TicketsError
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "tables"
@@ -29,7 +30,7 @@ def cells(report):
 
 
 def test_table_reproduces_the_runs_and_the_sanity_tool():
-    report = tables.build([str(RUNS)])
+    report = results.build([str(RUNS)])
     (table,) = report.tables
     assert (table.model, table.dataset) == ("mnist_lenet_300_100", "embedded")
     assert table.sparsities == [0.9, 0.98, 0.999]
@@ -69,18 +70,18 @@ def test_table_reproduces_the_runs_and_the_sanity_tool():
 
 
 def test_best_is_among_the_methods_themselves_and_needs_two():
-    report = tables.build([str(RUNS / "sanity")])
+    report = results.build([str(RUNS / "sanity")])
     got = cells(report)
     # "snip / rearrange" (85.77) beats lr_rewinding (85.68), but runs under a check do not compete
     assert got[("lr_rewinding", 0.9)] == "**85.68 ± 0.32 (n=2)**"
     assert got[("snip / rearrange", 0.9)] == "85.77 ± 0.23"
     assert [m for m in report.tables[0].methods if got[(m, 0.9)].startswith("**")] == ["lr_rewinding"]
     # at 0.999 one method only: nothing to compare, nothing bold
-    assert "**" not in cells(tables.build([str(RUNS / "snip-0.999"), str(RUNS / "sanity")]))[("snip", 0.999)]
+    assert "**" not in cells(results.build([str(RUNS / "snip-0.999"), str(RUNS / "sanity")]))[("snip", 0.999)]
 
 
 def test_unfinished_collapsed_and_not_finite_runs_are_named():
-    report = tables.build([str(RUNS)])
+    report = results.build([str(RUNS)])
     text = report.markdown()
     got = cells(report)
     assert got[("snip", 0.999)] == "10.00 (n=1) †"
@@ -94,7 +95,7 @@ def test_unfinished_collapsed_and_not_finite_runs_are_named():
 
 
 def test_csv_holds_the_numbers_behind_the_table():
-    rows = list(csv.DictReader(io.StringIO(tables.build([str(RUNS)]).csv())))
+    rows = list(csv.DictReader(io.StringIO(results.build([str(RUNS)]).csv())))
     by = {(r["method"], r["check"], r["sparsity"]): r for r in rows}
     snip = by[("snip", "", "0.9")]
     values = [100 * accuracy(f"sanity/snip/sparsity0.9/plain/seed{s}") for s in range(3)]
@@ -118,8 +119,8 @@ def test_labels_follow_the_procedures_and_checks_of_every_kind_of_run(tmp_path):
         (tmp_path / name).mkdir(parents=True)
         (tmp_path / name / "config.json").write_text(json.dumps(config))
     for procedure in ("fine_tuning", "hybrid", "lottery_one_shot", "lr_rewinding", "obd", "snip", "synflow"):
-        runs = tables.find_runs([str(tmp_path / "grid" / procedure)])
-        source = tables.Sources(runs)
+        runs = results.find_runs([str(tmp_path / "grid" / procedure)])
+        source = labels.Sources(runs)
         for run in runs:
             relative = os.path.relpath(run.path, tmp_path / "grid" / procedure)
             check = relative.split(os.sep)[-2]
@@ -127,36 +128,36 @@ def test_labels_follow_the_procedures_and_checks_of_every_kind_of_run(tmp_path):
                 expected = "dense" + ("" if check == "clean" else f" / {check}")
             else:
                 expected = procedure + ("" if check == "plain" else f" / {check}")
-            assert tables.label(run.config, source) == expected, run.path
-    lottery = tables.find_runs([str(tmp_path / "grid" / "lottery" / "lottery")])
-    assert {tables.method_label(r.config) for r in lottery} == {"lottery (rewound to 20it)"}
-    assert tables.label(identities["grid/random/random/sparsity0.9/shuffle/seed1"]) == "random@smart_ratio / shuffle"
-    train = {k.split("/")[1]: tables.label(v) for k, v in identities.items() if k.startswith("train/")}
+            assert labels.label(run.config, source) == expected, run.path
+    lottery = results.find_runs([str(tmp_path / "grid" / "lottery" / "lottery")])
+    assert {labels.method_label(r.config) for r in lottery} == {"lottery (rewound to 20it)"}
+    assert labels.label(identities["grid/random/random/sparsity0.9/shuffle/seed1"]) == "random@smart_ratio / shuffle"
+    train = {k.split("/")[1]: labels.label(v) for k, v in identities.items() if k.startswith("train/")}
     assert train == {"dense": "dense", "mask_file": "mask file", "mask_file_method": "mask file",
                      "prune_at": "magnitude[policy=skip_first] (pruned at 2ep)",
                      "random_smart": "random@smart_ratio[linear_keep_ratio=0.3]", "snip": "snip",
                      "synflow_opts": "synflow[rounds=10]"}
     # without the pretraining's config, a fine-tuning run cannot be told from learning-rate rewinding
-    assert tables.method_label(identities["grid/fine_tuning/fine_tuning/sparsity0.9/plain/seed0"]) == "lr_rewinding"
+    assert labels.method_label(identities["grid/fine_tuning/fine_tuning/sparsity0.9/plain/seed0"]) == "lr_rewinding"
 
 
 def test_siblings_and_jackpot_runs():
-    report = tables.build([str(FIXTURE / "siblings")])
+    report = results.build([str(FIXTURE / "siblings")])
     (table,) = report.tables
     assert table.methods == ["dense", "intersection of 2 (magnitude)", "lottery", "union of 2 (magnitude)"]
     assert table.sparsities == [0.95]
     assert table.cell("dense", 0.95).n == 2  # the two siblings
-    run = tables.find_runs([str(RUNS / "jackpot" / "seed1")])[0]
-    assert tables.label(run.config) == "jackpot" and tables.sparsity_of(run, tables.Sources([run])) == 0.9
+    run = results.find_runs([str(RUNS / "jackpot" / "seed1")])[0]
+    assert labels.label(run.config) == "jackpot" and labels.sparsity_of(run, labels.Sources([run])) == 0.9
 
 
 def test_bad_input_is_an_error_before_anything_is_written(tmp_path):
     with pytest.raises(TicketsError, match="does not exist"):
-        tables.build([str(tmp_path / "nowhere")])
+        results.build([str(tmp_path / "nowhere")])
     with pytest.raises(TicketsError, match="no run directories"):
-        tables.build([str(tmp_path)])
+        results.build([str(tmp_path)])
     with pytest.raises(TicketsError, match="none of the 1 runs found has finished"):
-        tables.build([str(RUNS / "jackpot-s0")])
+        results.build([str(RUNS / "jackpot-s0")])
 
 
 def test_command_line_writes_table_csv_and_plot(tmp_path, run_main):
@@ -167,8 +168,9 @@ def test_command_line_writes_table_csv_and_plot(tmp_path, run_main):
     assert result.stdout.startswith(markdown)
     assert "| snip | 84.95 ± 0.13 | **81.95 ± 0.94** |" in markdown
     assert "(n=" in markdown and "unfinished" not in markdown
-    assert (tmp_path / "out" / "results.csv").read_text() == tables.build([str(RUNS / "sanity"), str(RUNS / "compare")]).csv()
-    drawn = reporting.plotted(str(tmp_path / "out" / "results.png"))["mnist_lenet_300_100 on embedded"]
+    expected = results.build([str(RUNS / "sanity"), str(RUNS / "compare")]).csv()
+    assert (tmp_path / "out" / "results.csv").read_text() == expected
+    drawn = figures.plotted(str(tmp_path / "out" / "results.png"))["mnist_lenet_300_100 on embedded"]
     assert drawn["sparsities"] == [0.9, 0.98]
     means, stds = drawn["series"]["snip"]
     assert means == pytest.approx([84.95, 81.95], abs=0.005) and stds == pytest.approx([0.1323, 0.9367], abs=1e-4)
@@ -203,7 +205,7 @@ def test_bad_command_lines_exit_2_with_one_line_and_write_nothing(tmp_path, run_
 
 def test_layer_densities_follow_each_budget_and_hit_the_sparsity():
     methods = ["smart_ratio", "snip", "grasp", "magnitude", "erk", "layerwise", "snip@smart_ratio"]
-    got = plots.layer_densities("mnist_lenet_300_100", "embedded", 0.9, methods)
+    got = results.layer_densities("mnist_lenet_300_100", "embedded", 0.9, methods)
     assert got["layers"] == ["fc1", "fc2", "classifier"]
     assert got["sizes"] == [784 * 300, 300 * 100, 100 * 10]
     total, density = sum(got["sizes"]), 1 - 0.9  # the density as the Pruner computes it
@@ -226,7 +228,7 @@ def test_layer_densities_follow_each_budget_and_hit_the_sparsity():
 
 
 def test_smart_ratio_falls_with_depth_in_a_residual_network():
-    got = plots.layer_densities("cifar_resnet_20", "embedded", 0.95, ["smart_ratio", "erk", "magnitude"])
+    got = results.layer_densities("cifar_resnet_20", "embedded", 0.95, ["smart_ratio", "erk", "magnitude"])
     assert len(got["layers"]) == 22 and got["layers"][-1] == "classifier"
     smart = got["densities"]["smart_ratio"][:-1]
     assert all(a > b for a, b in zip(smart, smart[1:]))  # every layer keeps less than the one before it
@@ -236,14 +238,14 @@ def test_smart_ratio_falls_with_depth_in_a_residual_network():
 
 
 def test_layer_densities_of_runs_and_their_picture(tmp_path, run_main):
-    got = plots.run_densities([str(RUNS / "compare" / "magnitude"), str(RUNS / "compare" / "random-erk")])
+    got = results.run_densities([str(RUNS / "compare" / "magnitude"), str(RUNS / "compare" / "random-erk")])
     assert list(got["densities"]) == ["magnitude at 0.9", "random@erk at 0.9"]
     rows = json.loads((RUNS / "compare" / "random-erk" / "sparsity.json").read_text())
     assert got["densities"]["random@erk at 0.9"] == [r["kept"] / r["size"] for r in rows]
     assert got["sparsity"]["magnitude at 0.9"] == pytest.approx(0.9, abs=1e-5)
     # a whole grid: one line per method, check and sparsity (the mean over seeds), dense runs left out;
     # runs without sparsity.json are read from results.json's report
-    grid = plots.run_densities([str(RUNS / "sanity")])
+    grid = results.run_densities([str(RUNS / "sanity")])
     assert sorted(grid["densities"]) == [
         "lr_rewinding at 0.9 (mean of 2 runs)", "random@smart_ratio / rearrange at 0.9 (mean of 3 runs)",
         "random@smart_ratio at 0.9 (mean of 3 runs)", "random@smart_ratio at 0.98 (mean of 3 runs)",
@@ -259,7 +261,7 @@ def test_layer_densities_of_runs_and_their_picture(tmp_path, run_main):
                       "--methods=smart_ratio,magnitude,random@layerwise", f"--out={tmp_path / 'layers'}")
     assert result.returncode == 0, result.stderr
     assert "| 3 | classifier | 1,000 | 0.3000 |" in result.stdout
-    drawn = reporting.plotted(str(tmp_path / "layers.png"))
+    drawn = figures.plotted(str(tmp_path / "layers.png"))
     assert list(drawn["densities"]) == ["smart_ratio", "magnitude", "random@layerwise"]
     assert drawn["sparsity"]["random@layerwise"] == pytest.approx(0.95, abs=1e-4)
     table = list(csv.DictReader((tmp_path / "layers.csv").open()))
@@ -275,7 +277,7 @@ def test_runs_found_once_and_their_own_folders_skipped(tmp_path):
     (root / "compare" / "dense" / "checkpoints" / "config.json").write_text("{}")
     (root / "other" / "model").mkdir(parents=True)
     (root / "other" / "model" / "config.json").write_text('{"architectures": ["Bert"]}')  # not a run's
-    runs = tables.find_runs([str(root), str(root / "compare" / "dense")])
+    runs = results.find_runs([str(root), str(root / "compare" / "dense")])
     assert sorted(os.path.basename(r.path) for r in runs) == ["dense", "magnitude", "random-erk"]
 
 
@@ -284,7 +286,7 @@ def test_cells_pooling_runs_trained_differently_say_so(tmp_path):
     shutil.copytree(RUNS / "sanity" / "pretrain" / "clean" / "seed1", tmp_path / "b")
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     (tmp_path / "b" / "config.json").write_text(json.dumps({**config, "training_steps": "2ep", "lr": 0.05}))
-    report = tables.build([str(tmp_path)])
+    report = results.build([str(tmp_path)])
     values = [accuracy("compare/dense"), accuracy("sanity/pretrain/clean/seed1")]
     assert report.tables[0].text("dense", 0.0) == f"{100 * statistics.fmean(values):.2f} ± " \
                                                   f"{100 * statistics.stdev(values):.2f}"

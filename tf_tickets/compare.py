@@ -12,7 +12,7 @@ import time
 
 from absl import flags, logging
 
-from tf_tickets import cli, harness, procedures, reporting, runner
+from tf_tickets import cli, figures, harness, procedures, runner, table_writer
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.progress import Progress
@@ -79,10 +79,10 @@ def main(argv):
                      "density": results.get("density", 1.0), "steps": results["steps"],
                      "note": collapse_line(results.get("sparsity_report") or [])})
     progress.close()
-    table = reporting.write_table(root, "tickets", rows, ["ticket", "test_accuracy", "density", "steps", "note"])
-    reporting.bar_plot(os.path.join(root, "tickets.png"), [r["ticket"] for r in rows],
-                       [r["test_accuracy"] for r in rows],
-                       title=f"{base.model} on {base.dataset}, sparsity {base.pruning.sparsity:g}")
+    table = table_writer.write_table(root, "tickets", rows, ["ticket", "test_accuracy", "density", "steps", "note"])
+    figures.bar_plot(os.path.join(root, "tickets.png"), [r["ticket"] for r in rows],
+                     [r["test_accuracy"] for r in rows],
+                     title=f"{base.model} on {base.dataset}, sparsity {base.pruning.sparsity:g}")
     print(f"\n{table}\n\n(tables and plot in {os.path.abspath(root)})")
     return 0
 

@@ -34,14 +34,19 @@ def read_json(path: str) -> Optional[Any]:
 
 
 def write_csv(path: str, rows: List[Dict[str, Any]]) -> None:
+    write_atomic(path, csv_text(rows))
+
+
+def csv_text(rows: List[Dict[str, Any]], lineterminator: str = "\r\n") -> str:
+    """`rows` as CSV, one column per key in the order the rows first name them."""
     fields: List[str] = []
     for row in rows:
         fields += [k for k in row if k not in fields]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields)
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator=lineterminator)
     writer.writeheader()
     writer.writerows(rows)
-    write_atomic(path, out.getvalue())
+    return out.getvalue()
 
 
 def write_atomic_bytes(path: str, data: bytes) -> None:

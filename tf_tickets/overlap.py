@@ -8,12 +8,11 @@ intersection over union of the kept weights, the same for random masks with each
 chance"), and their ratio; with two masks, the same per layer. `--out` also writes overlap.md,
 overlap.json and a heat-map, overlap.png.
 """
-import io
 import os
 
-
-from tf_tickets import cli, files, masks, run_files
+from tf_tickets import cli, figures, files, masks, run_files
 from tf_tickets.errors import TicketsError
+from tf_tickets.table_writer import markdown_table, matrix_table
 
 TAKES_ARGUMENTS = True  # the runs or mask files to compare
 OUT = cli.OUT  # the directory for overlap.md, overlap.json and overlap.png
@@ -41,53 +40,14 @@ def labels(paths):
     return [f"{i}: {path}" for i, path in enumerate(paths, start=1)]  # the same file given twice
 
 
-def matrix_table(names, values, fmt, diagonal: bool = True) -> str:
-    """A Markdown matrix; `diagonal=False` leaves the diagonal (a mask against itself) blank."""
-    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    lines += [f"| {name} | " + " | ".join("-" if i == j and not diagonal else fmt(v) for j, v in enumerate(row)) + " |"
-              for i, (name, row) in enumerate(zip(names, values))]
-    return "\n".join(lines)
-
-
 def layer_table(a, b) -> str:
     got, chance = masks.overlap(a, b), masks.chance_overlap(a, b)
-    lines = ["| layer | IoU | chance | ratio |", "|---|---:|---:|---:|"]
+    rows = []
     for key, row in got["layers"].items():
         expected = chance["layers"][key]["iou"]
         ratio = row["iou"] / expected if expected else 1.0
-        lines.append(f"| {key} | {row['iou']:.4f} | {expected:.4f} | {ratio:.2f} |")
-    return "\n".join(lines)
-
-
-def heat_map(path: str, matrix) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    import numpy as np
-
-    names = matrix["names"]
-    values = np.array(matrix["relative"], dtype=float)
-    np.fill_diagonal(values, np.nan)  # a mask against itself: left grey, so the colours show the pairs
-    fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 1.0 * len(names) + 1.8))
-    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
-    top = max(2.0, float(np.nanmax(values)) if np.isfinite(values).any() else 2.0)
-    image = ax.imshow(values, cmap=cmap, vmin=1.0, vmax=top)  # colour 1 = chance, for any set of masks
-    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
-    ax.set_yticks(range(len(names)), names)
-    for i, row in enumerate(values):
-        for j, value in enumerate(row):
-            text = "self" if i == j else f"{matrix['iou'][i][j]:.2f}\n×{value:.1f}"
-            light = i == j or value > 1 + 0.6 * (top - 1)  # viridis is light at the top of its range
-            ax.text(j, i, text, ha="center", va="center", color="k" if light else "w", fontsize=8)
-    fig.colorbar(image, ax=ax, label="IoU / chance")
-    ax.set_title("mask overlap: IoU and its ratio to chance")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    files.write_atomic_bytes(path, buffer.getvalue())
+        rows.append([key, f"{row['iou']:.4f}", f"{expected:.4f}", f"{ratio:.2f}"])
+    return markdown_table(rows, ["layer", "IoU", "chance", "ratio"], right=["IoU", "chance", "ratio"])
 
 
 def report(paths) -> dict:
@@ -111,7 +71,7 @@ def main(argv):
     if OUT.value:
         files.write_atomic(os.path.join(OUT.value, "overlap.md"), result["text"] + "\n")
         files.write_json(os.path.join(OUT.value, "overlap.json"), result["matrix"])
-        heat_map(os.path.join(OUT.value, "overlap.png"), result["matrix"])
+        figures.heat_map(os.path.join(OUT.value, "overlap.png"), result["matrix"])
         print(f"\n(overlap.md, overlap.json and overlap.png in {os.path.abspath(OUT.value)})")
     return 0
 

@@ -17,9 +17,10 @@ import os
 
 from absl import flags
 
-from tf_tickets import cli, files, plots, tables
+from tf_tickets import cli, results
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import flags as pruning_flags  # --sparsity, --budget, --policy, as the other commands
+from tf_tickets.results import densities
 from tf_tickets.training import flags as train_flags  # --model, --dataset, --data_dir, --seed, --batch_size
 
 TAKES_ARGUMENTS = True  # the runs or folders of runs; or "layers" first
@@ -29,7 +30,7 @@ LAYERS = "layers"
 OUT = cli.OUT  # PREFIX.md, PREFIX.csv and PREFIX.png
 METHODS = flags.DEFINE_list("methods", None, "Several methods, method[:criterion][@budget] each (sanity: in one "
                             "report; tools/tables.py layers: per-layer densities, default "
-                            + ",".join(plots.DEFAULT_METHODS) + ").", allow_override=True)
+                            + ",".join(densities.DEFAULT_METHODS) + ").", allow_override=True)
 for _name in ("out", "model", "dataset", "data_dir", "sparsity", "budget", "policy", "seed"):
     flags.declare_key_flag(_name)  # defined where the other commands read them; --help lists them here too
 
@@ -50,23 +51,23 @@ def out_prefix():
     return prefix
 
 
-def write(prefix: str, writers) -> None:
+def write(prefix: str, writer) -> None:
+    """`writer(prefix)`, which writes PREFIX.md, .csv and .png; a file it cannot write is one line."""
     try:
-        for writer in writers:
-            writer()
+        written = writer(prefix)
     except OSError as error:
         raise TicketsError(f"cannot write {prefix}.*: {error.strerror or error}") from None
-    print(f"\n(written: {', '.join(os.path.abspath(prefix) + ext for ext in ('.md', '.csv', '.png'))})")
+    print(f"\n(written: {', '.join(map(os.path.abspath, written))})")
 
 
 def table(paths) -> int:
     prefix = out_prefix()
     if METHODS.value:
         raise TicketsError("--methods chooses the methods of `layers`; tables show every run found")
-    report = tables.build(paths)
+    report = results.build(paths)
     print(report.markdown(), end="")
     if prefix:
-        write(prefix, [lambda: report.write(prefix)])
+        write(prefix, report.write)
     return 0
 
 
@@ -75,18 +76,15 @@ def layers(paths) -> int:
     if paths and METHODS.value:
         raise TicketsError("give runs or --methods, not both: runs carry their own methods")
     if paths:
-        result = plots.run_densities(paths)
+        result = densities.run_densities(paths)
     else:
-        result = plots.layer_densities(train_flags.MODEL.value, train_flags.DATASET.value, pruning_flags.SPARSITY.value,
-                                       METHODS.value or plots.DEFAULT_METHODS, budget=pruning_flags.BUDGET.value,
-                                       policy=pruning_flags.POLICY.value, train=train_flags.train_config(),
-                                       data_dir=train_flags.DATA_DIR.value)
-    text = plots.density_markdown(result)
-    print(text)
+        result = densities.layer_densities(train_flags.MODEL.value, train_flags.DATASET.value,
+                                           pruning_flags.SPARSITY.value, METHODS.value or densities.DEFAULT_METHODS,
+                                           budget=pruning_flags.BUDGET.value, policy=pruning_flags.POLICY.value,
+                                           train=train_flags.train_config(), data_dir=train_flags.DATA_DIR.value)
+    print(densities.markdown(result))
     if prefix:
-        write(prefix, [lambda: files.write_atomic(prefix + ".md", text + "\n"),
-                       lambda: files.write_csv(prefix + ".csv", plots.density_csv_rows(result)),
-                       lambda: plots.density_plot(prefix + ".png", result)])
+        write(prefix, lambda p: densities.write(p, result))
     return 0
 
 

@@ -4,6 +4,8 @@ import gzip
 import os
 from typing import Dict, List, Optional
 
+from tf_tickets.table_writer import markdown_table
+
 
 def file_paths(path: str) -> List[str]:
     if os.path.isfile(path):
@@ -55,18 +57,18 @@ def _parity(row: Dict) -> str:
 
 
 def markdown(report: Dict) -> str:
-    lines = [f"export of {report['source']} ({report['test_examples']} test examples; latency: batch 1, one thread, "
-             f"median of {report['latency_repeats']} runs, sparse / dense file)", "",
-             "| format | file | size | gzip | dense twin (size, gzip) | non-zero weights | parity | "
-             "latency XNNPack (ms) | latency builtin (ms) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    rows = []
     for row in report["formats"]:
         twin = row.get("dense_twin")
         twin_text = (f"{_kb(twin['bytes'])} ({row['bytes'] / twin['bytes']:.2f}x), "
                      f"{_kb(twin['gzip_bytes'])} ({row['gzip_bytes'] / twin['gzip_bytes']:.2f}x)") if twin else "-"
-        lines.append(f"| {row['format']} | {row.get('file') or '-'} | {_kb(row.get('bytes'))} | "
-                     f"{_kb(row.get('gzip_bytes'))} | {twin_text} | {_count(row.get('nonzero_weights'))} of "
-                     f"{report['total_weights']:,} | {_parity(row)} | {_ms(row, 'xnnpack')} | {_ms(row, 'builtin')} |")
+        rows.append([row["format"], row.get("file") or "-", _kb(row.get("bytes")), _kb(row.get("gzip_bytes")),
+                     twin_text, f"{_count(row.get('nonzero_weights'))} of {report['total_weights']:,}", _parity(row),
+                     _ms(row, "xnnpack"), _ms(row, "builtin")])
+    lines = [f"export of {report['source']} ({report['test_examples']} test examples; latency: batch 1, one thread, "
+             f"median of {report['latency_repeats']} runs, sparse / dense file)", "",
+             markdown_table(rows, ["format", "file", "size", "gzip", "dense twin (size, gzip)", "non-zero weights",
+                                   "parity", "latency XNNPack (ms)", "latency builtin (ms)"])]
     lines += ["", f"masked model: {report['nonzero_weights']:,} non-zero of {report['total_weights']:,} kernel weights "
                   f"(density {report['density']:.4f}); Keras model's accuracy on these examples "
                   f"{report['keras_accuracy']:.4f}"]

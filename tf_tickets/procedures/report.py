@@ -5,7 +5,7 @@ import os
 import time
 from typing import Dict, List, Tuple
 
-from tf_tickets import checks, reporting
+from tf_tickets import checks, figures, table_writer
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
 from tf_tickets.progress import Progress
@@ -149,17 +149,17 @@ def gather(grid) -> "Report":
              for c in grid.skipped]
     if grid.pretrain:
         dense = [RunDir(grid.path(s.name)).results()["test_accuracy"] for s in grid.pretrain.values()]
-        mean, std = verdicts.mean_std(dense)
+        mean, std = table_writer.mean_std(dense)
         rows.append({"check": "(dense network, for reference)", "n": len(dense),
-                     "accuracy": f"{100 * mean:.2f} ± {100 * std:.2f}", "mean": mean, "std": std})
+                     "accuracy": table_writer.percent(mean, std), "mean": mean, "std": std})
     title = (f"{grid.procedure.name} at sparsity {grid.sparsity:g}: {grid.procedure.description}; "
              f"test accuracy (%) over seeds {', '.join(map(str, grid.seeds))}")
     columns = ["check", "n", "accuracy", "drop", "verdict"] + (["note"] if collapsed else [])
-    table = reporting.write_table(grid.table_dir(), "sanity", rows, columns)
+    table = table_writer.write_table(grid.table_dir(), "sanity", rows, columns)
     plotted = [r for r in rows if "mean" in r]
-    reporting.bar_plot(os.path.join(grid.table_dir(), "sanity.png"), [r["check"] for r in plotted],
-                       [r["mean"] for r in plotted], [r["std"] for r in plotted],
-                       title=f"{grid.procedure.name}, sparsity {grid.sparsity:g}")
+    figures.bar_plot(os.path.join(grid.table_dir(), "sanity.png"), [r["check"] for r in plotted],
+                     [r["mean"] for r in plotted], [r["std"] for r in plotted],
+                     title=f"{grid.procedure.name}, sparsity {grid.sparsity:g}")
     return Report(title, rows, table, grid.table_dir())
 
 

@@ -10,9 +10,8 @@ from typing import Dict, List
 
 import numpy as np
 
-from tf_tickets import files, masks, overlap, reporting, runner
+from tf_tickets import figures, files, masks, runner, table_writer
 from tf_tickets.errors import TicketsError
-from tf_tickets.procedures import verdicts
 from tf_tickets.pruning.report import collapse_line
 from tf_tickets.run_files import FINAL_WEIGHTS
 from tf_tickets.runs import Ref
@@ -62,8 +61,8 @@ def accuracy_rows(plan) -> List[Dict]:
 
 
 def _row(name, accuracies):
-    mean, std = verdicts.mean_std(accuracies)
-    return {"ticket": name, "n": len(accuracies), "accuracy": f"{100 * mean:.2f} ± {100 * std:.2f}",
+    mean, std = table_writer.mean_std(accuracies)
+    return {"ticket": name, "n": len(accuracies), "accuracy": table_writer.percent(mean, std),
             "mean": mean, "std": std}
 
 
@@ -98,7 +97,7 @@ def gather(plan, data) -> SiblingsReport:
     rows = accuracy_rows(plan)
     directory = plan.table_dir()
     columns = ["ticket", "n", "accuracy", "density"] + (["note"] if any("note" in r for r in rows) else [])
-    table = reporting.write_table(directory, "siblings", rows, columns)
+    table = table_writer.write_table(directory, "siblings", rows, columns)
     by_seed = []
     for seed in plan.seeds:
         named = sibling_masks(plan, data, seed)
@@ -107,13 +106,14 @@ def gather(plan, data) -> SiblingsReport:
         by_seed.append(named)
     matrix = mean_matrix([masks.overlap_matrix(named) for named in by_seed])
     overlap_table = "\n\n".join([
-        "intersection over union:", overlap.matrix_table(matrix["names"], matrix["iou"], "{:.4f}".format),
+        "intersection over union:", table_writer.matrix_table(matrix["names"], matrix["iou"], "{:.4f}".format),
         "ratio to chance (random masks with each layer's densities):",
-        overlap.matrix_table(matrix["names"], matrix["relative"], "{:.2f}".format, diagonal=False)])
+        table_writer.matrix_table(matrix["names"], matrix["relative"], "{:.2f}".format, diagonal=False)])
     files.write_atomic(os.path.join(directory, "overlap.md"), overlap_table + "\n")
     files.write_json(os.path.join(directory, "overlap.json"), matrix)
-    overlap.heat_map(os.path.join(directory, "overlap.png"), matrix)
-    layer_table = reporting.write_table(directory, "layers", layer_rows(by_seed), ["layer", "IoU", "chance", "ratio"])
+    figures.heat_map(os.path.join(directory, "overlap.png"), matrix)
+    layer_table = table_writer.write_table(directory, "layers", layer_rows(by_seed),
+                                           ["layer", "IoU", "chance", "ratio"])
     k_plot(plan, rows, os.path.join(directory, "siblings.png"))
     return SiblingsReport(rows, table, overlap_table, layer_table, matrix, directory)
 
@@ -125,5 +125,5 @@ def k_plot(plan, rows, path) -> None:
     series = {op: ([by_name[f"{op}{k}"]["mean"] for k in ks], [by_name[f"{op}{k}"]["std"] for k in ks])
               for op in ("union", "intersection")}
     levels = {"one-shot": by_name["one_shot"]["mean"], "dense": by_name["dense siblings (all)"]["mean"]}
-    reporting.line_plot(path, ks, series, levels, xlabel="siblings combined (k)",
-                        title=f"siblings, pretrain {plan.pretrain}, sparsity {plan.sparsity:g}")
+    figures.line_plot(path, ks, series, levels, xlabel="siblings combined (k)",
+                      title=f"siblings, pretrain {plan.pretrain}, sparsity {plan.sparsity:g}")

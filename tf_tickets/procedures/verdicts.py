@@ -6,13 +6,9 @@ default, so that two nearly identical seeds do not make a verdict out of noise);
 With one seed there is no spread, and the verdict is "n/a (one seed)".
 """
 import math
-import statistics
 from typing import Callable, Dict, List, Optional, Sequence
 
-
-def mean_std(values: Sequence[float]):
-    values = list(values)
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+from tf_tickets.table_writer import mean_std, percent
 
 
 def verdict(plain: Sequence[float], checked: Sequence[float], min_drop: float = 0.005) -> Dict:
@@ -34,8 +30,7 @@ def rows(accuracies: Dict[Optional[str], List[float]], label: Callable[[Optional
     out = []
     for check, values in accuracies.items():
         mean, std = mean_std(values)
-        row = {"check": label(check), "n": len(values),
-               "accuracy": f"{100 * mean:.2f} ± {100 * std:.2f}", "mean": mean, "std": std}
+        row = {"check": label(check), "n": len(values), "accuracy": percent(mean, std), "mean": mean, "std": std}
         if check is not None:
             v = verdict(plain, values)
             row.update(drop=f"{100 * v['drop']:+.2f}".replace("+-", "-"), verdict=v["verdict"])

@@ -5,6 +5,7 @@ import numpy as np
 
 from tf_tickets.pruning import collapse
 from tf_tickets.pruning.carriers import targets
+from tf_tickets.table_writer import markdown_table
 
 
 def sparsity_report(model) -> List[Dict]:
@@ -30,12 +31,13 @@ def totals(rows: List[Dict]) -> Dict:
 
 def format_report(rows: List[Dict]) -> str:
     """A Markdown table, totals last; empty layers marked, with a warning line under the table."""
-    lines = ["| layer | size | kept | density |", "|---|---:|---:|---:|"]
+    shown = []
     for row in rows + [totals(rows)]:
         mark = " (empty, disconnects)" if row.get("disconnects") else " (empty)" if row.get("empty") else ""
-        lines.append(f"| {row['name']}{mark} | {row['size']:,} | {row['kept']:,} | {row['density']:.4f} |")
+        shown.append([row["name"] + mark, f"{row['size']:,}", f"{row['kept']:,}", f"{row['density']:.4f}"])
+    table = markdown_table(shown, ["layer", "size", "kept", "density"], right=["size", "kept", "density"])
     warning = collapse_line(rows)
-    return "\n".join(lines + ([f"\nwarning: {warning}"] if warning else []))
+    return table + (f"\n\nwarning: {warning}" if warning else "")
 
 
 def collapse_line(rows: List[Dict]) -> str:

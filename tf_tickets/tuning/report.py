@@ -3,7 +3,7 @@ from typing import List
 
 from keras_tuner.engine.trial import TrialStatus
 
-from tf_tickets import files, reporting
+from tf_tickets import files, table_writer
 from tf_tickets.tuning import directory
 from tf_tickets.tuning.directory import TuneDir
 from tf_tickets.tuning.plan import EPOCHS, PARENT, Plan
@@ -38,7 +38,7 @@ def finish(plan: Plan, oracle, tune_dir: TuneDir, tuner: str) -> int:
     """Prints and writes the table and, if any trial completed, writes and prints best.cfg."""
     table_rows = rows(plan, oracle)
     columns = list(table_rows[0]) if table_rows else ["trial", "status"]
-    table = reporting.write_table(tune_dir.path, directory.TABLE, table_rows, columns)
+    table = table_writer.write_table(tune_dir.path, directory.TABLE, table_rows, columns)
     objective = oracle.objective.name
     better = "higher" if oracle.objective.direction == "max" else "lower"
     print(f"\n{table}\n\n(objective: {objective}, {better} is better; table in {tune_dir.file(directory.TABLE + '.md')})")

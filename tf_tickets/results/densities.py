@@ -1,67 +1,21 @@
-"""Pictures of results: accuracy against sparsity per method, and per-layer density under several methods.
+"""How much of each layer a method keeps, in network order, one line per method: the picture behind Su et
+al.'s second finding (random tickets with good layer ratios do as well as SNIP or GraSP).
 
-The per-layer density picture explains Su et al.'s second finding (random tickets with good layer
-ratios do as well as SNIP or GraSP): how much of each layer a method keeps, in network order, one line
-per method. `layer_densities` computes it for a fresh network with the project's own `Pruner` (the masks
-a run with that criterion and budget starts from); `run_densities` reads it from finished runs. Both
-return the numbers; the plots draw them and carry them in the PNG (`reporting.plotted` reads them back).
+`layer_densities` computes it for a fresh network with the project's own `Pruner` (the masks a run with
+that criterion and budget starts from); `run_densities` reads it from finished runs. Both return the
+numbers; `markdown`, `csv_rows` and `plots.density_plot` show them, `write` writes all three.
 """
-import math
 import os
 from typing import Dict, List, Optional, Sequence
 
-from tf_tickets import reporting, tables
 from tf_tickets.errors import TicketsError
-from tf_tickets.files import read_json
+from tf_tickets.files import read_json, write_atomic, write_csv
+from tf_tickets.results import labels, plots
+from tf_tickets.results.runs import find_runs
 from tf_tickets.run_files import SPARSITY_JSON
+from tf_tickets.table_writer import markdown_table
 
 DEFAULT_METHODS = ("smart_ratio", "snip", "grasp", "magnitude", "erk", "layerwise")
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def accuracy_plot(path: str, report: "tables.Report") -> Dict:
-    """Test accuracy (%) against sparsity, one line per method (mean, with a band and bars of one std),
-    the dense network as a horizontal line; one panel per model and dataset. Returns the numbers drawn."""
-    plt = _pyplot()
-    panels = report.tables
-    width = max(5.5, 1.1 * max(len(t.sparsities) for t in panels) + 4.5)
-    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), 4.4), squeeze=False)
-    drawn = {}
-    for ax, table in zip(axes[0], panels):
-        x = list(range(len(table.sparsities)))
-        series, dense = {}, {}
-        for method in table.methods:
-            cells = [table.cell(method, s) for s in table.sparsities]
-            stats = [c.mean_std() if c is not None and c.n else (math.nan, math.nan) for c in cells]
-            means, stds = [100 * m for m, _ in stats], [100 * s for _, s in stats]
-            if tables.is_dense(method):
-                dense[method] = [means[0], stds[0]]
-                line = ax.axhline(means[0], linestyle=":" if " / " in method else "--", color="grey", label=method)
-                ax.axhspan(means[0] - stds[0], means[0] + stds[0], color=line.get_color(), alpha=0.12)
-                continue
-            series[method] = [means, stds]
-            style = "--" if " / " in method else "-"
-            drawn_line = ax.errorbar(x, means, yerr=stds, marker="o", capsize=3, linestyle=style, label=method)
-            low, high = [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)]
-            ax.fill_between(x, low, high, alpha=0.12, color=drawn_line.lines[0].get_color())
-        ax.set_xticks(x, [f"{s:g}" for s in table.sparsities])
-        ax.set_xlim(-0.4, len(x) - 0.6)
-        ax.set_xlabel("sparsity")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"{table.model} on {table.dataset}")
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-        drawn[f"{table.model} on {table.dataset}"] = {"sparsities": table.sparsities, "series": series,
-                                                      "dense": dense}
-    reporting._save(fig, path, "test accuracy against sparsity", drawn)
-    return drawn
 
 
 def _entry(text: str, budget: str):
@@ -133,10 +87,10 @@ def run_densities(paths: Sequence[str]) -> Dict:
     """The same numbers read from finished pruned runs (their sparsity.json) under `paths`: one line per
     method and sparsity, the mean over its runs (seeds); dense and unfinished runs are left out. The runs
     must share a network."""
-    runs = [r for r in tables.find_runs(paths) if r.finished and r.pruned]
+    runs = [r for r in find_runs(paths) if r.finished and r.pruned]
     if not runs:
         raise TicketsError(f"no finished pruned run under {', '.join(map(str, paths))}")
-    source = tables.Sources(runs)
+    source = labels.Sources(runs)
     groups: Dict[str, List] = {}
     layers = sizes = first = None
     for run in runs:
@@ -148,60 +102,38 @@ def run_densities(paths: Sequence[str]) -> Dict:
         elif [r["name"] for r in rows] != layers or [int(r["size"]) for r in rows] != sizes:
             raise TicketsError(f"{run.name} and {first.name} are not the same network: give runs of one model")
         named = source.seen_from(run)
-        label = f"{tables.label(run.config, named)} at {tables.sparsity_of(run, named):g}"
-        groups.setdefault(label, []).append([int(r["kept"]) for r in rows])
+        line = f"{labels.label(run.config, named)} at {labels.sparsity_of(run, named):g}"
+        groups.setdefault(line, []).append([int(r["kept"]) for r in rows])
     result = {"title": f"{first.config['model']} on {first.config['dataset']}, from runs", "layers": layers,
               "sizes": sizes, "densities": {}, "sparsity": {}}
-    for label, kept in groups.items():
-        _add(result, label + (f" (mean of {len(kept)} runs)" if len(kept) > 1 else ""),
+    for line, kept in groups.items():
+        _add(result, line + (f" (mean of {len(kept)} runs)" if len(kept) > 1 else ""),
              [sum(column) / len(kept) for column in zip(*kept)])
     return result
 
 
-def density_markdown(result: Dict) -> str:
+def markdown(result: Dict) -> str:
     """Layer x method table of kept fractions, totals last; empty layers named under it."""
     methods = list(result["densities"])
-    lines = [f"per-layer density (kept fraction), {result['title']}", "",
-             "| # | layer | size | " + " | ".join(methods) + " |", "|---:|---|---:|" + "---:|" * len(methods)]
-    for i, (name, size) in enumerate(zip(result["layers"], result["sizes"]), start=1):
-        lines.append(f"| {i} | {name} | {size:,} | "
-                     + " | ".join(f"{result['densities'][m][i - 1]:.4f}" for m in methods) + " |")
-    lines.append(f"| | total | {sum(result['sizes']):,} | "
-                 + " | ".join(f"{1 - result['sparsity'][m]:.4f}" for m in methods) + " |")
+    rows = [[i, name, f"{size:,}"] + [f"{result['densities'][m][i - 1]:.4f}" for m in methods]
+            for i, (name, size) in enumerate(zip(result["layers"], result["sizes"]), start=1)]
+    rows.append(["", "total", f"{sum(result['sizes']):,}"] + [f"{1 - result['sparsity'][m]:.4f}" for m in methods])
+    table = markdown_table(rows, ["#", "layer", "size"] + methods, right=["#", "size"] + methods)
     empty = {m: [n for n, d in zip(result["layers"], result["densities"][m]) if d == 0] for m in methods}
     notes = [f"{m} keeps no weight of {', '.join(names)}" for m, names in empty.items() if names]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join([f"per-layer density (kept fraction), {result['title']}", "", table]
+                     + ([""] + notes if notes else []))
 
 
-def density_csv_rows(result: Dict) -> List[Dict]:
+def csv_rows(result: Dict) -> List[Dict]:
     return [{"index": i, "layer": name, "size": size,
              **{m: f"{result['densities'][m][i - 1]:.6f}" for m in result["densities"]}}
             for i, (name, size) in enumerate(zip(result["layers"], result["sizes"]), start=1)]
 
 
-def density_plot(path: str, result: Dict) -> None:
-    """Kept fraction per layer (network order, log scale), one line per method, overall sparsity in the
-    legend; an empty layer is an x at the bottom (log scale has no 0), named by `density_markdown`."""
-    plt = _pyplot()
-    layers = result["layers"]
-    fig, ax = plt.subplots(figsize=(max(6.5, 0.32 * len(layers) + 4.5), 4.4))
-    x = list(range(1, len(layers) + 1))
-    positive = [v for values in result["densities"].values() for v in values if v > 0]
-    floor = min(positive, default=1.0) / 2  # where an empty layer is drawn (log scale has no 0): an x
-    for method, values in result["densities"].items():
-        line, = ax.plot(x, [v if v > 0 else math.nan for v in values], marker="o", markersize=4,
-                        label=f"{method} (sparsity {result['sparsity'][method]:.4f})")
-        empty = [i for i, v in zip(x, values) if v == 0]
-        if empty:
-            ax.plot(empty, [floor] * len(empty), "x", markersize=8, color=line.get_color())
-    if any(v == 0 for values in result["densities"].values() for v in values):
-        ax.plot([], [], "x", color="black", label="a layer left empty")
-    ax.set_yscale("log")
-    if len(layers) <= 40:
-        ax.set_xticks(x, [f"{i} {name}" for i, name in zip(x, layers)], rotation=60, ha="right", fontsize=7)
-    ax.set_xlabel("layer (network order)")
-    ax.set_ylabel("kept fraction (density)")
-    ax.set_title(f"per-layer density\n{result['title']}", fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    reporting._save(fig, path, f"per-layer density: {result['title']}", result)
+def write(prefix: str, result: Dict) -> List[str]:
+    """PREFIX.md, PREFIX.csv and PREFIX.png (the densities drawn), each written atomically."""
+    write_atomic(prefix + ".md", markdown(result) + "\n")
+    write_csv(prefix + ".csv", csv_rows(result))
+    plots.density_plot(prefix + ".png", result)
+    return [prefix + ext for ext in (".md", ".csv", ".png")]
