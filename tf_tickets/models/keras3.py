@@ -62,10 +62,6 @@ def kernel(layer):
     return vars(layer)[kernel_attr(layer)]
 
 
-def is_sequential(model) -> bool:
-    return isinstance(model, keras.Sequential)
-
-
 def is_graph(model) -> bool:
     """Functional or Sequential: a model that knows its own graph."""
     return isinstance(model, (Functional, keras.Sequential))
@@ -76,16 +72,13 @@ def own_layers(model) -> List:
     out); for a subclassed model, every layer Keras tracks in it, at any depth, that holds no other layer."""
     if is_graph(model):
         return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    found = []
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if not any(True for _ in layer._flatten_layers(include_self=False, recursive=False)):
-            found.append(layer)
-    return found
+    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+            if not list(layer._flatten_layers(include_self=False, recursive=False))]
 
 
 class Trace:
     """A model's layer graph: node names (a layer's name; an op's "<op>@<n>"), who feeds whom, the input and
-    output nodes, the op behind each node, and the model's input shape and output width."""
+    output nodes, the op behind each node, and the width of the (first) output."""
 
     def __init__(self, inputs, outputs):
         self.ops: Dict[str, object] = {}
@@ -113,7 +106,6 @@ class Trace:
             frontier.extend(node.input_tensors)
         self.inputs = [name_of(t._keras_history.operation) for t in inputs]
         self.outputs = [name_of(t._keras_history.operation) for t in outputs]
-        self.input_shape = tuple(inputs[0].shape) if len(inputs) == 1 else None
         self.output_width = int(outputs[0].shape[-1]) if outputs and outputs[0].shape[-1] is not None else None
 
     def order(self, tracked: List) -> List[str]:
@@ -225,7 +217,7 @@ class SecondOrderBatchNormalization(keras.layers.BatchNormalization):
 
     On TensorFlow, Keras 3 takes the moments from `tf.nn.moments`, which stops the gradient through the mean
     inside the variance: first derivatives are right, a derivative of a gradient (GraSP's Hessian-gradient
-    product) is not (tests/test_keras3_gradients.py measures it against finite differences). Here the
+    product) is not (tests/test_keras3_backends.py measures it against finite differences). Here the
     variance is the mean of (x - mean)^2, differentiated through on every backend (means as sums over a
     count: Keras' `ops.mean` of float64 is float32 on JAX and PyTorch); outputs and moving statistics are
     Keras's own. Scoring copies for criteria that differentiate a gradient use it (`plain_copy`)."""

@@ -1,5 +1,5 @@
 """The Keras 3 stack (TensorFlow, JAX or PyTorch backend): a copy of the user's model whose picked layers
-carry their own masks (`layers`), scored on a plain copy made per scoring."""
+carry their own masks (`layers`), scored on a plain copy kept per architecture."""
 import contextlib
 from collections import Counter
 
