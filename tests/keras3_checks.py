@@ -186,12 +186,13 @@ def check_mixed_bfloat16_keeps_float32_master_weights():
     finally:
         keras.config.set_dtype_policy(previous)
     assert kernels_exactly_zero(pruned)
-    # Updates far below bfloat16's resolution (2^-8 of a weight) reach the float32 weights: nothing rounds them.
+    # Updates below half of bfloat16's resolution at a weight (2^-9 of it) reach the float32 weights: nothing
+    # rounds them away (a weight written back in bfloat16 would have lost every one of them).
     for target in targets(pruned):
-        now = to_numpy(target.weight)
-        change = np.abs(now - before[target.key])[to_numpy(target.mask) == 1]
-        assert np.any(change > 0) and np.max(change / np.maximum(np.abs(now[now != 0]).min(), 1e-12)) < 2 ** -8, (
-            target.key)
+        kept = to_numpy(target.mask) == 1
+        now, then = to_numpy(target.weight)[kept], before[target.key][kept]
+        change = np.abs(now - then)
+        assert np.mean((change > 0) & (change < np.abs(then) * 2.0 ** -9)) > 0.25, target.key  # some ReLUs are dead
 
 
 def check_data_parallel():

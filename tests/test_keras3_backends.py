@@ -19,13 +19,17 @@ BACKENDS = ("tensorflow", "jax", "torch")
 def results(tmp_path_factory):
     """Each backend's checks, run side by side: {backend: (scores and masks, second-derivative errors)}."""
     out = tmp_path_factory.mktemp("keras3")
-    runs = {backend: subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "keras3_checks.py"), str(out)], cwd=REPO,
-        env=cli_env(KERAS_BACKEND=backend, XLA_FLAGS="--xla_force_host_platform_device_count=2",
-                    TF_CPP_MIN_LOG_LEVEL="2"),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for backend in BACKENDS}
-    logs = {backend: run.communicate(timeout=600)[0] for backend, run in runs.items()}
-    failed = {backend: logs[backend][-3000:] for backend, run in runs.items() if run.returncode != 0}
+    runs = {}
+    for backend in BACKENDS:  # output to files: a pipe that fills up would stall a process until it is read
+        with open(out / f"{backend}.log", "w") as log:
+            runs[backend] = subprocess.Popen(
+                [sys.executable, str(REPO / "tests" / "keras3_checks.py"), str(out)], cwd=REPO,
+                env=cli_env(KERAS_BACKEND=backend, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+                            TF_CPP_MIN_LOG_LEVEL="2"), stdout=log, stderr=subprocess.STDOUT)
+    for run in runs.values():
+        run.wait(timeout=600)
+    failed = {backend: (out / f"{backend}.log").read_text()[-3000:] for backend, run in runs.items()
+              if run.returncode != 0}
     assert not failed, "\n\n".join(f"--- {backend} ---\n{log}" for backend, log in failed.items())
     return {backend: (dict(np.load(out / f"{backend}.npz")), json.loads((out / f"{backend}.json").read_text()))
             for backend in BACKENDS}
