@@ -22,7 +22,7 @@ from tf_tickets.files import read_json, write_atomic  # noqa: E402
 from tf_tickets.procedures.verdicts import verdict  # noqa: E402
 from tf_tickets.table_writer import markdown_table, mean_std, percent as mean_std_text  # noqa: E402
 
-RANKINGS = [("|w| (lottery)", "", "lottery"), ("|w g| (lottery:snip)", "", "lottery-snip"),
+RANKINGS = [("magnitude (lottery)", "", "lottery"), ("SNIP's w·g (lottery:snip)", "", "lottery-snip"),
             ("blend λ=0.5", "-blend0.5", "lottery-magnitude_gradient"),
             ("blend λ=0.2", "-blend0.2", "lottery-magnitude_gradient")]
 
@@ -30,6 +30,12 @@ RANKINGS = [("|w| (lottery)", "", "lottery"), ("|w g| (lottery:snip)", "", "lott
 def accuracies(pattern):
     found = [read_json(p) for p in sorted(glob.glob(pattern))]
     return [r["test_accuracy"] for r in found if r is not None]
+
+
+def collapsed(pattern):
+    """The runs whose masks emptied a layer (their ticket is not a ranking's but a broken network's)."""
+    found = [read_json(p) for p in sorted(glob.glob(pattern))]
+    return [r for r in found if r is not None and (r.get("collapsed") or {}).get("empty")]
 
 
 def percent(values):
@@ -58,9 +64,16 @@ def dataset_section(root, dataset):
             plain = accuracies(os.path.join(here, "plain", "seed*", "results.json"))
             labels = accuracies(os.path.join(here, "random_labels", "seed*", "results.json"))
             check = verdict(plain, labels)["verdict"] if len(plain) > 1 and len(labels) > 1 else "n/a"
-            rows.append({"sparsity": f"{100 * sparsity:.1f}%", "ranking": label, "test accuracy (%)": percent(plain),
-                         "vs |w|": "" if slug == "lottery" else compared(plain, baseline),
-                         "random labels (%)": percent(labels), "random labels: verdict": check})
+            broken = {part: collapsed(os.path.join(here, part, "seed*", "results.json"))
+                      for part in ("plain", "random_labels")}
+            if broken["random_labels"]:
+                empty = sorted({name for r in broken["random_labels"] for name in r["collapsed"]["empty"]})
+                check = f"n/a: layer collapse in {len(broken['random_labels'])} of {len(labels)} ({', '.join(empty)} empty)"
+            rows.append({"sparsity": f"{100 * sparsity:.1f}%", "ranking": label,
+                         "test accuracy (%)": percent(plain) + (" †" if broken["plain"] else ""),
+                         "vs magnitude": "" if slug == "lottery" else compared(plain, baseline),
+                         "random labels (%)": percent(labels) + (" †" if broken["random_labels"] else ""),
+                         "random labels: verdict": check})
     for label, suffix, slug in RANKINGS:  # every level's own ticket, trained on clean data
         levels = {}
         for path in glob.glob(os.path.join(root, dataset + suffix, slug, "rate*", "none", "seed*", "level*",
@@ -71,8 +84,11 @@ def dataset_section(root, dataset):
             x = sorted(levels)
             curves[label] = ([mean_std(levels[s])[0] for s in x], [mean_std(levels[s])[1] for s in x], x)
     dense = accuracies(os.path.join(root, dataset, "pretrain", "clean", "seed*", "results.json"))
-    columns = ["sparsity", "ranking", "test accuracy (%)", "vs |w|", "random labels (%)", "random labels: verdict"]
+    columns = ["sparsity", "ranking", "test accuracy (%)", "vs magnitude", "random labels (%)", "random labels: verdict"]
     text = [f"## {dataset} (dense: {percent(dense)})", "", markdown_table(rows, columns), ""]
+    if any("†" in row["test accuracy (%)"] + row["random labels (%)"] for row in rows):
+        text += ["† some of the cell's runs collapsed: the masks left a layer without weights (the run's "
+                 "results.json, `collapsed`)", ""]
     return "\n".join(text), curves, dense
 
 
@@ -83,9 +99,10 @@ def main(root, prefix):
         text, curves, dense = dataset_section(root, dataset)
         parts.append(text)
         if curves:
-            x = next(iter(curves.values()))[2]
+            x = sorted(set.intersection(*(set(v[2]) for v in curves.values())))  # levels every ranking reached
+            series = {k: tuple([m for m, s in zip(v[i], v[2]) if s in x] for i in (0, 1)) for k, v in curves.items()}
             path = f"{prefix}-{dataset}.png"
-            line_plot(path, [f"{100 * s:.0f}" for s in x], {k: (v[0], v[1]) for k, v in curves.items()},
+            line_plot(path, [f"{100 * s:.0f}" for s in x], series,
                       levels={"dense": mean_std(dense)[0]} if dense else None, xlabel="sparsity (%)",
                       title=f"LeNet-300-100, {dataset}: every level's ticket (clean data, rewound)")
             plots.append(path)
