@@ -198,3 +198,26 @@ def test_names_lists_every_family():
     listed = " ".join(names())
     for family in ["cifar_resnet", "cifar_vgg", "mnist_lenet", "conv_", "mnist_conv_small"]:
         assert family in listed
+
+
+@pytest.mark.parametrize("name, shape", [("mnist_lenet_300_100", (28, 28, 1)), ("cifar_resnet_20", (32, 32, 3)),
+                                         ("cifar_vgg_11_bn", (32, 32, 3)), ("conv_2", (32, 32, 3))])
+def test_keras3_builds_the_same_architecture_from_the_same_family_code(name, shape):
+    """`build(..., keras=keras)`: the registry's networks as Keras 3 models (what the Keras 3 benchmarks train),
+    layer for layer the tf_keras ones, the same configs, seeded: one seed, one set of initial weights."""
+    import keras as keras3
+
+    def layout(model):
+        return [(layer.name, type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
+
+    def initializers(model):  # Keras 3's configs add keys of their own: the class and its seed, compared
+        return [(layer.name, layer.get_config()["kernel_initializer"]["class_name"],
+                 layer.get_config()["kernel_initializer"]["config"]["seed"]) for layer in model.layers
+                if "kernel_initializer" in layer.get_config()]
+
+    legacy, model = build(name, shape, 10, seed=3), build(name, shape, 10, seed=3, keras=keras3)
+    assert isinstance(model, keras3.Model) and layout(model) == layout(legacy)
+    assert initializers(model) == initializers(legacy)
+    assert model.layers[-1].dtype_policy.name == "float32" and model.layers[-1].name == CLASSIFIER
+    again = build(name, shape, 10, seed=3, keras=keras3)
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(model.weights, again.weights))

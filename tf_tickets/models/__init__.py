@@ -1,9 +1,11 @@
-"""Model zoo: Functional `tf_keras` models by open_lth-style name (TF-MOT cannot wrap subclassed ones).
+"""Model zoo: Functional models by open_lth-style name (TF-MOT cannot wrap subclassed ones), in `tf_keras` by
+default and in Keras 3 with `build(..., keras=keras)`.
 
 Every model outputs float32 logits from a final Dense named "classifier"; `seed` fixes the initial
 weights. Families: cifar_resnet, cifar_vgg, mnist_lenet, conv_2/4/6, mnist_conv_small. What pruning
 needs to know about a Keras 3 model (any backend) is `tf_tickets.models.keras3`. The names below load
-their modules (and TensorFlow) on first use, so that the Keras 3 part imports without TensorFlow.
+their modules on first use (TensorFlow only for tf_keras's models), so that the Keras 3 part imports
+without TensorFlow.
 """
 import importlib
 

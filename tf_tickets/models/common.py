@@ -1,35 +1,11 @@
-"""The model registry and the pieces every family shares: input checks, the classifier head, blank
-copies, and the architecture key."""
+"""What tf_tickets does with tf_keras models of any family: blank copies and the architecture key (the registry
+and the pieces the families share are `families`)."""
 import hashlib
 import json
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional
 
 from tf_tickets.backend import keras, tf
 from tf_tickets.errors import TicketsError
-from tf_tickets.registry import Registry
-
-MODELS = Registry("model")
-
-CLASSIFIER = "classifier"
-
-
-def image_shape(input_shape: Sequence[int], name: str, min_side: int = 1) -> Tuple[int, int, int]:
-    """(height, width, channels), or a TicketsError: conv families need images of at least `min_side`."""
-    if len(input_shape) != 3:
-        raise TicketsError(f"{name} needs an image input_shape (height, width, channels), got {tuple(input_shape)}")
-    height, width, _ = input_shape
-    if min(height, width) < min_side:
-        raise TicketsError(f"{name} needs images of at least {min_side}x{min_side}, got {height}x{width}")
-    return tuple(input_shape)
-
-
-def classifier(x, num_classes: int, kernel_initializer):
-    """The final Dense, named "classifier" (budgets, policies and GraSP find it by position, the last
-    Dense of the prunable layers, never by name), and float32 so logits stay float32 under a
-    mixed-precision policy."""
-    return keras.layers.Dense(num_classes, kernel_initializer=kernel_initializer, bias_initializer="zeros",
-                              dtype="float32", name=CLASSIFIER)(x)
-
 
 _KERAS_PACKAGE = keras.layers.Layer.__module__.split(".")[0] + "."  # "tf_keras."
 

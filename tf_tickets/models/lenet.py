@@ -3,10 +3,9 @@
 Flatten, one ReLU Dense per hidden width, then the classifier. Kernels are Gaussian Glorot as in
 Frankle & Carbin (2019) (open_lth defaults to He-normal instead); biases zero.
 """
-from tf_tickets.backend import keras
 from tf_tickets.errors import TicketsError
 from tf_tickets.models import initializers
-from tf_tickets.models.common import MODELS, classifier
+from tf_tickets.models.families import MODELS, classifier
 
 
 def _valid(hidden: str) -> bool:
@@ -14,11 +13,11 @@ def _valid(hidden: str) -> bool:
 
 
 @MODELS.register_family(r"mnist_lenet(?P<hidden>(?:_\d+)+)", "mnist_lenet_<h1>_<h2>[_...]", _valid)
-def mnist_lenet(inputs, num_classes, seeds, hidden):
+def mnist_lenet(keras, inputs, num_classes, seeds, hidden):
     if len(inputs.shape) < 2:
         raise TicketsError(f"mnist_lenet needs a non-empty input_shape, got {tuple(inputs.shape[1:])}")
     x = keras.layers.Flatten(name="flatten")(inputs)
     for i, width in enumerate(hidden.strip("_").split("_"), start=1):
         x = keras.layers.Dense(int(width), activation="relu", name=f"fc{i}",
-                               kernel_initializer=initializers.glorot_normal(seeds), bias_initializer="zeros")(x)
-    return classifier(x, num_classes, initializers.glorot_normal(seeds))
+                               kernel_initializer=initializers.glorot_normal(keras, seeds), bias_initializer="zeros")(x)
+    return classifier(keras, x, num_classes, initializers.glorot_normal(keras, seeds))

@@ -6,9 +6,8 @@ global average pooling here: equal on 32x32 and it also takes 28x28 (map 1x1). P
 floor), so images need at least 16 pixels a side. Convs 3x3 'same' with bias, He-normal (fan-in);
 optional BN (PyTorch defaults) after each conv; one Dense N(0, 0.01).
 """
-from tf_tickets.backend import keras
 from tf_tickets.models import initializers
-from tf_tickets.models.common import MODELS, classifier, image_shape
+from tf_tickets.models.families import MODELS, classifier, image_shape
 
 PLANS = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512],
@@ -19,7 +18,7 @@ PLANS = {
 
 
 @MODELS.register_family(r"cifar_vgg_(?P<depth>11|13|16|19)(?P<bn>_bn)?", "cifar_vgg_<11|13|16|19>[_bn]")
-def cifar_vgg(inputs, num_classes, seeds, depth, bn=None):
+def cifar_vgg(keras, inputs, num_classes, seeds, depth, bn=None):
     plan = PLANS[depth]
     image_shape(inputs.shape[1:], f"cifar_vgg_{depth}", min_side=2 ** plan.count("M"))
     x, conv, pool = inputs, 0, 0
@@ -30,10 +29,10 @@ def cifar_vgg(inputs, num_classes, seeds, depth, bn=None):
             continue
         conv += 1
         x = keras.layers.Conv2D(item, 3, padding="same", name=f"conv{conv}",
-                                kernel_initializer=initializers.he_normal(seeds, "fan_in"),
+                                kernel_initializer=initializers.he_normal(keras, seeds, "fan_in"),
                                 bias_initializer="zeros")(x)
         if bn:
             x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"bn{conv}")(x)
         x = keras.layers.ReLU(name=f"relu{conv}")(x)
     x = keras.layers.GlobalAveragePooling2D(name="avgpool")(x)
-    return classifier(x, num_classes, initializers.classifier_normal(seeds))
+    return classifier(keras, x, num_classes, initializers.classifier_normal(keras, seeds))

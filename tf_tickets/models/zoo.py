@@ -1,12 +1,11 @@
-"""The model zoo: Functional `tf_keras` models by open_lth-style name, built by `build` (re-exported by
-`tf_tickets.models`)."""
+"""The model zoo: Functional models by open_lth-style name, built by `build` (re-exported by `tf_tickets.models`)
+in tf_keras, or in Keras 3 on any backend from the same family code. Importing it loads no framework."""
 import numbers
 from typing import List, Optional, Sequence
 
-from tf_tickets.backend import keras
 from tf_tickets.errors import TicketsError
 from tf_tickets.models import conv, lenet, resnet, vgg  # noqa: F401  (they register their families)
-from tf_tickets.models.common import CLASSIFIER, MODELS  # noqa: F401  (CLASSIFIER: re-exported)
+from tf_tickets.models.families import CLASSIFIER, MODELS  # noqa: F401  (CLASSIFIER: re-exported)
 from tf_tickets.models.initializers import Seeds
 
 
@@ -14,8 +13,12 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def build(name: str, input_shape: Sequence[int], num_classes: int, seed: Optional[int] = None) -> keras.Model:
-    """A fresh Functional model called `name`; same seed, same initial weights (None: random)."""
+def build(name: str, input_shape: Sequence[int], num_classes: int, seed: Optional[int] = None, keras=None):
+    """A fresh Functional model called `name`; same seed, same initial weights (None: random). `keras`: the Keras
+    to build it with, tf_keras by default (what TF-MOT wraps); Keras 3's `keras` module gives a Keras 3 model on
+    its backend, of the same architecture (its random draws differ from tf_keras's for the same seed)."""
+    if keras is None:
+        from tf_tickets.backend import keras
     family, kwargs = MODELS.lookup(name)
     try:
         shape = tuple(input_shape)
@@ -27,7 +30,7 @@ def build(name: str, input_shape: Sequence[int], num_classes: int, seed: Optiona
         raise TicketsError(f"num_classes must be an integer of at least 2, got {num_classes!r}")
     seeds = Seeds(seed)
     inputs = keras.Input(shape=tuple(int(d) for d in shape), name="input")
-    outputs = family(inputs, int(num_classes), seeds, **kwargs)
+    outputs = family(keras, inputs, int(num_classes), seeds, **kwargs)
     return keras.Model(inputs, outputs, name=name)
 
 
