@@ -254,6 +254,33 @@ def check_save_load_and_strip():
     assert all(name in report for name in [*masks, "total"]), report
 
 
+def check_export():
+    """`tf_tickets.export.export` writes the `.keras` file and checks it on every backend; SavedModel and TFLite
+    files on TensorFlow, each checked; on JAX and PyTorch it writes no other file and says why, in one note."""
+    from tf_tickets.export import export
+
+    pruned = tf_tickets.prune(build(), "magnitude", 0.8)
+    with tempfile.TemporaryDirectory() as tmp:
+        found = export(pruned, os.path.join(tmp, "out"), (X, Y), formats=["keras", "saved_model", "tflite"],
+                       latency_repeats=2)
+        written = sorted(os.listdir(os.path.join(tmp, "out")))
+    rows = {row["format"]: row for row in found["formats"]}
+    assert rows["keras"]["file"] == "model.keras" and rows["keras"]["parity"]["keras"]["max_abs_diff"] == 0
+    kept = sum(int(m.sum()) for m in current_masks(pruned).values())
+    assert found["nonzero_weights"] == rows["keras"]["nonzero_weights"] == kept
+    if BACKEND == "tensorflow":
+        assert written == ["export.json", "export.md", "model.keras", "model.tflite", "saved_model"], written
+        assert rows["saved_model"]["parity"]["keras"]["max_abs_diff"] <= 1e-4 and not found["notes"]
+        assert all(check["max_abs_diff"] <= 1e-4 for check in rows["tflite"]["parity"].values())
+        assert rows["saved_model"]["nonzero_weights"] == rows["tflite"]["nonzero_weights"] == kept
+    else:
+        assert written == ["export.json", "export.md", "model.keras"], written
+        assert found["notes"] == [f"saved_model, tflite not written: SavedModel and TFLite files need Keras 3's "
+                                  f"TensorFlow backend (this process runs {BACKEND}): load the exported model.keras "
+                                  "under KERAS_BACKEND=tensorflow and export it there"], found["notes"]
+        assert rows["tflite"]["file"] is None and rows["saved_model"]["file"] is None
+
+
 class Subclassed(keras.Model):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -388,6 +415,7 @@ def main(out_dir):
     check_mixed_bfloat16_keeps_float32_master_weights()
     check_data_parallel()
     check_save_load_and_strip()
+    check_export()
     check_subclassed_model()
     check_bad_input_is_one_line()
     check_rewinding_and_mask_checks()

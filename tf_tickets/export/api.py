@@ -1,21 +1,24 @@
-"""`export`: a pruned (or stripped, or plain) tf_keras model to shippable files, each one checked.
+"""`export`: a pruned (or stripped, or plain) tf_keras or Keras 3 model to shippable files, each one checked.
 
     report = tf_tickets.export(model, "ticket/", test_data=(x_test, y_test), representative_data=x_train)
 
 writes the chosen formats, `export.json` and `export.md` into the directory, all at once: files are
 made in a temporary directory beside it, checked, then renamed into place, so a failure leaves nothing
-half-written. The directory may not exist yet, be empty, or hold an earlier export (replaced).
+half-written. The directory may not exist yet, be empty, or hold an earlier export (replaced). A Keras 3
+model gets the same files and checks on the TensorFlow backend; on JAX and PyTorch its `.keras` file, and
+the other formats are left out with the reason (`tf_tickets.export.keras3`).
 """
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from tf_tickets import saved_code
-from tf_tickets.backend import tf
+from tf_tickets import kinds
+from tf_tickets.arrays import as_numpy
 from tf_tickets.errors import TicketsError
 from tf_tickets.export import formats as fmts
 from tf_tickets.export import litert, plain, report as reports, verify
@@ -24,7 +27,7 @@ from tf_tickets.files import write_atomic, write_json
 REPORT_JSON = "export.json"
 REPORT_MD = "export.md"
 
-Examples = Union[np.ndarray, Tuple[np.ndarray, np.ndarray], "tf.data.Dataset"]
+Examples = Union[np.ndarray, Tuple[np.ndarray, np.ndarray], Iterable]
 
 
 def export(model, directory: str, test_data: Examples, representative_data: Optional[Examples] = None,
@@ -33,12 +36,14 @@ def export(model, directory: str, test_data: Examples, representative_data: Opti
            source: Optional[str] = None, trust_code: bool = False) -> Dict:
     """Exports `model` to `directory` in `formats` and returns the report (also written as export.json).
 
-    `test_data`: (x, y) arrays or a `tf.data` dataset of (x, y) batches, preprocessed as the model
-    expects; the first `test_examples` check every file. `representative_data`: inputs (or (x, y)) that
-    calibrate int8 quantisation (default: the test inputs). A format whose file fails its check under
-    every runtime is refused: it is left out of the directory and its reason is in the report. A model
-    that carries Python code (a Lambda layer) is refused before anything is written unless `trust_code`:
-    its Keras file would carry that code, and checking the file means loading it, which runs it.
+    `test_data`: (x, y) arrays or (x, y) batches (a `tf.data` dataset, a `keras.utils.PyDataset`, a PyTorch
+    `DataLoader`, ...), preprocessed as the model expects; the first `test_examples` check every file.
+    `representative_data`: inputs (or (x, y)) that calibrate int8 quantisation (default: the test inputs). A
+    format whose file fails its check under every runtime is refused: it is left out of the directory and its
+    reason is in the report; so is one this process cannot make (SavedModel and TFLite of a Keras 3 model off
+    the TensorFlow backend). A model that carries Python code (a Lambda layer) is refused before anything is
+    written unless `trust_code`: its Keras file would carry that code, and checking the file means loading
+    it, which runs it.
     """
     try:
         picked = fmts.parse(formats)
@@ -50,7 +55,7 @@ def export(model, directory: str, test_data: Examples, representative_data: Opti
         raise TicketsError("test_data needs labels: give (x, y) arrays or a dataset of (x, y) batches")
     calibration = x if representative_data is None else take(representative_data, calibration_examples)[0]
     float_model = plain.float32_model(model)
-    code = None if trust_code else saved_code.find_in_config(float_model.get_config())
+    code = None if trust_code else _carried_code(float_model)
     if code:
         raise TicketsError(f"the model's {code} (its Keras file would carry it): export it with trust_code=True "
                            "(--trust_model_code) only if you trust that code")
@@ -63,16 +68,24 @@ def export(model, directory: str, test_data: Examples, representative_data: Opti
                "nonzero_weights": counts["nonzero"], "total_weights": counts["total"],
                "keras_accuracy": float((reference.argmax(-1) == y).mean()), "formats": [], "notes": []}
     summary["density"] = summary["nonzero_weights"] / max(1, summary["total_weights"])
-    with staging(directory) as work:
+    with staging(directory) as work, fmts.tflite_source(float_model) as source:
+        left_out = {}  # reason -> the formats it leaves out
         for fmt in picked:
-            row = _export_one(fmt, float_model, work, x, y, reference, calibration, summary, trust_code)
-            summary["formats"].append(row)
+            reason = _unsupported(float_model, fmt)
+            if reason:
+                summary["formats"].append({"format": fmt.name, "quantized": fmt.quantized, "file": None,
+                                           "refused": "not supported in this process (see the note)"})
+                left_out.setdefault(reason, []).append(fmt.name)
+                continue
+            summary["formats"].append(_export_one(fmt, float_model, work, x, y, reference, calibration, summary,
+                                                  trust_code, source))
+        summary["notes"] += [f"{', '.join(names)} not written: {reason}" for reason, names in left_out.items()]
         write_json(os.path.join(work, REPORT_JSON), summary)
         write_atomic(os.path.join(work, REPORT_MD), reports.markdown(summary) + "\n")
     return summary
 
 
-def _export_one(fmt, model, work, x, y, reference, calibration, summary, trust_code) -> Dict:
+def _export_one(fmt, model, work, x, y, reference, calibration, summary, trust_code, source) -> Dict:
     row = {"format": fmt.name, "quantized": fmt.quantized}
     if not fmt.is_tflite:
         path = fmts.write(fmt, model, work)
@@ -86,8 +99,8 @@ def _export_one(fmt, model, work, x, y, reference, calibration, summary, trust_c
             _refuse(row, os.path.join(work, fmt.filename), reason, summary)
         return row
     quantize = calibration if fmt.quantized else None
-    content = fmts.tflite_bytes(model, sparse=True, representative=quantize)
-    twin = fmts.tflite_bytes(model, sparse=False, representative=quantize)
+    content = fmts.tflite_bytes(model, sparse=True, representative=quantize, source=source)
+    twin = fmts.tflite_bytes(model, sparse=False, representative=quantize, source=source)
     parity = verify.tflite(content, x, reference, y, fmt, summary["tolerance"], summary["min_int8_agreement"])
     counts = litert.weight_counts(content)
     row.update(parity=parity, nonzero_weights=counts["nonzero"], densified_kernels=litert.operators(content).count("DENSIFY"),
@@ -110,6 +123,25 @@ def _export_one(fmt, model, work, x, y, reference, calibration, summary, trust_c
                                    "dense": _latency_or_none(twin, runtime, example, summary["latency_repeats"])}
                          for runtime in litert.RUNTIMES}
     return row
+
+
+def _carried_code(model) -> Optional[str]:
+    if kinds.of(model) == kinds.KERAS3:
+        from tf_tickets.export import keras3
+
+        return keras3.carried_code(model)
+    from tf_tickets import saved_code
+
+    return saved_code.find_in_config(model.get_config())
+
+
+def _unsupported(model, fmt) -> Optional[str]:
+    """Why `fmt` cannot be made of `model` in this process (a Keras 3 model off TensorFlow), or None."""
+    if kinds.of(model) != kinds.KERAS3:
+        return None
+    from tf_tickets.export import keras3
+
+    return keras3.unsupported(fmt.kind)
 
 
 def _zeros_differ(row: Dict, summary: Dict) -> Optional[str]:
@@ -137,13 +169,14 @@ def _refuse(row: Dict, path: Optional[str], reason: str, summary: Dict) -> None:
 
 
 def take(data: Examples, limit: int) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Up to `limit` examples as arrays, from arrays, an (x, y) pair or a dataset of batches."""
-    if isinstance(data, tf.data.Dataset):
+    """Up to `limit` examples as arrays, from arrays, an (x, y) pair, or batches: a `tf.data` dataset, a
+    `keras.utils.PyDataset`, a PyTorch `DataLoader` or any other iterable of (x, y) or x batches."""
+    if _batches(data):
         xs, ys, count = [], [], 0
         for batch in data:
             bx, by = batch if isinstance(batch, (tuple, list)) else (batch, None)
-            xs.append(np.asarray(bx))
-            ys.append(None if by is None else np.asarray(by))
+            xs.append(as_numpy(bx, "a batch's x"))
+            ys.append(None if by is None else as_numpy(by, "a batch's y"))
             count += len(xs[-1])
             if count >= limit:
                 break
@@ -156,6 +189,13 @@ def take(data: Examples, limit: int) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     if len(x) == 0:
         raise TicketsError("no examples to check the export with")
     return x.astype(np.float32), (None if y is None else np.asarray(y).reshape(-1).astype(np.int64))
+
+
+def _batches(data) -> bool:
+    tf = sys.modules.get("tensorflow")  # a tf.data.Dataset means TensorFlow is loaded already
+    if tf is not None and isinstance(data, tf.data.Dataset):
+        return True
+    return hasattr(data, "__iter__") and not isinstance(data, (np.ndarray, tuple, list, str, bytes, dict))
 
 
 def check_destination(directory: str) -> None:

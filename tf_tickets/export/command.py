@@ -27,14 +27,19 @@ MIN_INT8_AGREEMENT = flags.DEFINE_float("min_int8_agreement", 0.9, "Smallest top
 
 
 def load_run(path: str, trust_code: bool = False):
-    """(the run's trained model, its data set); one-line errors for what is not a finished run, or for a model
-    that carries Python code unless `trust_code` (`tf_tickets.saving.load_model`)."""
+    """(the run's trained model, its data set); one-line errors for what is not a finished run, for a run on a
+    user's own data (a run directory does not keep it), or for a model that carries Python code unless
+    `trust_code` (`tf_tickets.load_model`: a Keras 3 run's model loads with Keras 3)."""
     from tf_tickets import data
-    from tf_tickets.saving import load_model
+    from tf_tickets.loading import load_model
 
     config = files.read_json(os.path.join(path, run_files.CONFIG))
     if config is None:
         raise TicketsError(f"{path} is not a run directory (no {run_files.CONFIG})")
+    if str(config.get("dataset", "")).startswith("user:"):
+        raise TicketsError(f"{path} trained on your own data ({config['dataset']}), which a run directory does not "
+                           f"keep: export it in Python, tf_tickets.export.export(tf_tickets.load_model("
+                           f"'{os.path.join(path, run_files.MODEL)}'), OUT, test_data=(x, y))")
     if not os.path.exists(os.path.join(path, run_files.RESULTS)):
         raise TicketsError(f"{path} has not finished: finish it first (the same train command resumes it)")
     model_path = os.path.join(path, run_files.MODEL)

@@ -7,16 +7,18 @@
                  a representative sample of the run's own training data (float inputs and outputs)
 
 Each TFLite writer also converts its dense twin (the same options without the sparse encoding), which
-export measures against but does not ship.
+export measures against but does not ship. A Keras 3 model's SavedModel and converter are Keras 3's
+(`tf_tickets.export.keras3`); TensorFlow is imported only where a SavedModel or TFLite file is made.
 """
+import contextlib
 import dataclasses
 import os
 import warnings
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
-from tf_tickets.backend import tf
+from tf_tickets import kinds
 from tf_tickets.quiet import native_logs
 
 
@@ -52,18 +54,37 @@ def parse(names: Iterable[str]):
     return picked
 
 
-def tflite_bytes(model, sparse: bool = True, representative: Optional[np.ndarray] = None) -> bytes:
+def tflite_bytes(model, sparse: bool = True, representative: Optional[np.ndarray] = None,
+                 source: Optional[Callable] = None) -> bytes:
     """The model converted to TFLite: sparse-encoded if `sparse`, int8-quantised if `representative`
-    (calibration inputs, float32, one example per row) is given."""
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY] if sparse else []
-    if representative is not None:
-        converter.optimizations.append(tf.lite.Optimize.DEFAULT)
-        converter.representative_dataset = _calibration(representative)
-    with native_logs(), warnings.catch_warnings():
+    (calibration inputs, float32, one example per row) is given. `source`: a `tflite_source(model)`, to share
+    one among several conversions."""
+    with contextlib.ExitStack() as stack:
+        tf, converter = (source or stack.enter_context(tflite_source(model)))()
+        stack.enter_context(native_logs())
+        stack.enter_context(warnings.catch_warnings())
+        converter.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY] if sparse else []
+        if representative is not None:
+            converter.optimizations.append(tf.lite.Optimize.DEFAULT)
+            converter.representative_dataset = _calibration(representative)
         # The converter's note that the float input has no quantisation statistics: it stays float.
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
         return converter.convert()
+
+
+@contextlib.contextmanager
+def tflite_source(model) -> Iterator[Callable]:
+    """A function giving (TensorFlow, a new TFLite converter for `model`), valid inside the block: a tf_keras model
+    is read as it is, a Keras 3 model from one SavedModel written for the block (`tf_tickets.export.keras3`)."""
+    if kinds.of(model) == kinds.KERAS3:
+        from tf_tickets.export import keras3
+
+        with keras3.converters(model) as converter:
+            yield converter
+    else:
+        from tf_tickets.backend import tf
+
+        yield lambda: (tf, tf.lite.TFLiteConverter.from_keras_model(model))
 
 
 def _calibration(examples: np.ndarray) -> Callable:
@@ -78,7 +99,13 @@ def write(fmt: Format, model, directory: str, content: Optional[bytes] = None) -
     path = os.path.join(directory, fmt.filename)
     if fmt.kind == "keras":
         model.save(path)
+    elif fmt.kind == "saved_model" and kinds.of(model) == kinds.KERAS3:
+        from tf_tickets.export import keras3
+
+        keras3.write_saved_model(model, path)
     elif fmt.kind == "saved_model":
+        from tf_tickets.backend import tf
+
         with native_logs():
             tf.saved_model.save(model, path)
     else:

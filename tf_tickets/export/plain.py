@@ -2,19 +2,26 @@
 
 A mixed-precision model does not convert to TFLite (its float16 casts need Select ops), so it is
 rebuilt layer by layer from its own configs with a float32 dtype and given the same weights. The
-result is a new model: exporting never changes the user's.
+result is a new model: exporting never changes the user's. A Keras 3 model's copy is
+`tf_tickets.export.keras3`'s.
 """
 from typing import Dict, Iterable
 
 import numpy as np
 
-from tf_tickets.backend import keras
-from tf_tickets.models.common import BlankCopy
-from tf_tickets.pruning import strip
+from tf_tickets import kinds
 
 
-def float32_model(model) -> keras.Model:
+def float32_model(model):
     """A float32 copy of `model` with masks applied and wrappers stripped (same weights, same outputs)."""
+    if kinds.of(model) == kinds.KERAS3:
+        from tf_tickets.export import keras3
+
+        return keras3.float32_model(model)
+    from tf_tickets.backend import keras
+    from tf_tickets.models.common import BlankCopy
+    from tf_tickets.pruning import strip
+
     stripped = strip(model)
     with BlankCopy("float32") as rebuild:  # the exported file's layers keep their own initializers
         copy = keras.models.clone_model(stripped, clone_function=rebuild)

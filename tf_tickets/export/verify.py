@@ -9,12 +9,11 @@ from typing import Dict
 
 import numpy as np
 
-from tf_tickets.backend import tf
 from tf_tickets.export import litert
 from tf_tickets.export.formats import Format
 from tf_tickets.export.plain import kernel_counts
+from tf_tickets.loading import load_model
 from tf_tickets.quiet import native_logs
-from tf_tickets.saving import load_model
 
 
 def compare(outputs: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> Dict:
@@ -41,16 +40,19 @@ def judge(found: Dict, fmt: Format, tolerance: float, min_agreement: float) -> D
 
 
 def keras_file(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndarray, trust_code: bool = False) -> Dict:
-    """Loaded as every saved model is (`tf_tickets.saving.load_model`): a file that carries Python code is
-    refused unless `trust_code`."""
+    """Loaded as every saved model is (`tf_tickets.load_model`: a Keras 3 file by Keras 3): a file that carries
+    Python code is refused unless `trust_code`."""
     loaded = load_model(path, compile=False, trust_code=trust_code)
     return {**compare(loaded.predict(x, batch_size=256, verbose=0), reference, labels),
             "nonzero_weights": kernel_counts(loaded.get_weights())["nonzero"]}
 
 
 def saved_model(path: str, x: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> Dict:
-    """The serving signature of the SavedModel export just wrote (`tf.saved_model.save`: a TensorFlow graph,
-    no Keras metadata, no Python code to run), loaded by TensorFlow's own loader."""
+    """The serving signature of the SavedModel export just wrote (`tf.saved_model.save`, or Keras 3's
+    `model.export`: a TensorFlow graph, no Keras metadata, no Python code to run), loaded by TensorFlow's own
+    loader."""
+    import tensorflow as tf  # loaded already: the SavedModel was just written with it
+
     with native_logs():
         loaded = tf.saved_model.load(path)
     serve = loaded.signatures["serving_default"]

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import keras
 import numpy as np
 from keras.src.models.functional import Functional
+from keras.src.saving.serialization_lib import SafeModeScope
 
 from tf_tickets.errors import TicketsError
 
@@ -240,27 +241,30 @@ def plain_copy(model, plain_class, dtype: Optional[str] = None, second_order: bo
     `SecondOrderBatchNormalization` with `second_order`. `masks` ({id of a weight: its mask variable}): those
     weights are copied multiplied by their masks, and the masks themselves are left out. Functional and
     Sequential models are cloned layer by layer; a subclassed model is rebuilt from its config as
-    `keras.models.clone_model` does (its layers are whatever its own __init__ makes), under a `dtype` policy."""
-    if is_graph(model):
-        swapped = []  # (layer, its own initializers): built from zeros, which spares the random draws
+    `keras.models.clone_model` does (its layers are whatever its own __init__ makes), under a `dtype` policy.
+    Lambda layers are copied too (Keras' safe mode, which refuses to rebuild a lambda from a config, is for
+    loading files)."""
+    with SafeModeScope(False):  # a Lambda's function is this program's code, not a file's
+        if is_graph(model):
+            swapped = []  # (layer, its own initializers): built from zeros, which spares the random draws
 
-        def rebuild(layer):
-            config = layer.get_config()
-            if dtype is not None:
-                config["dtype"] = dtype
-            copy = plain_class(layer).from_config(config)
-            swapped.append((copy, _zero_initializers(copy)))
-            return copy
+            def rebuild(layer):
+                config = layer.get_config()
+                if dtype is not None:
+                    config["dtype"] = dtype
+                copy = plain_class(layer).from_config(config)
+                swapped.append((copy, _zero_initializers(copy)))
+                return copy
 
-        inputs = keras.Input(batch_shape=input_shape_of(model), dtype=dtype) if dtype is not None else None
-        try:
-            copy = keras.models.clone_model(model, clone_function=rebuild, input_tensors=inputs)
-        finally:
-            for layer, initializers in swapped:  # the copy's configs are the model's
-                for key, initializer in initializers.items():
-                    setattr(layer, key, initializer)
-    else:
-        copy = _rebuilt(model, dtype)
+            inputs = keras.Input(batch_shape=input_shape_of(model), dtype=dtype) if dtype is not None else None
+            try:
+                copy = keras.models.clone_model(model, clone_function=rebuild, input_tensors=inputs)
+            finally:
+                for layer, initializers in swapped:  # the copy's configs are the model's
+                    for key, initializer in initializers.items():
+                        setattr(layer, key, initializer)
+        else:
+            copy = _rebuilt(model, dtype)
     for layer in own_layers(copy):
         if type(layer) is keras.layers.BatchNormalization and second_order:
             layer.__class__ = SecondOrderBatchNormalization  # overrides `_moments` only: no state of its own
