@@ -39,11 +39,11 @@ def test_config_parses_into_a_run(path, parse):
         assert {(s.spec.model, s.spec.dataset, str(s.spec.train.training_steps)) for s in plan.stages.values()} == \
             {(F.model, F.dataset, F.training_steps)}
         assert plan.sparsity == F.sparsity
-    elif "--seeds=" in text:  # a sanity grid; a config shared by several methods leaves --method to the caller
-        if F.method == "dense" and not (F.methods or F.procedure or F.criterion):
-            F.method = "snip"
+    elif "--seeds=" in text:  # a sanity grid; a config shared by several tickets leaves --criterion to the caller
+        if not (F.methods or F.procedure or F.criterion):
+            F.criterion = "snip"
         grids = sanity.build_grids()
-        expected = [m.split("@")[0] for m in F.methods] if F.methods else [F.procedure or F.criterion or F.method]
+        expected = [m.split("@")[0] for m in F.methods] if F.methods else [F.procedure or F.criterion]
         assert [g.procedure.name for g in grids] == expected
         for grid in grids:  # every cell of the table has one run per seed, each with the config's settings
             assert set(grid.cells) == {(c, int(s)) for c in grid.checks for s in F.seeds}

@@ -6,7 +6,6 @@ import pytest
 from tf_tickets import criteria, data, models, procedures
 from tf_tickets.backend import keras, tf
 from tf_tickets.data import corrupt
-from tf_tickets.procedures.base import Settings
 from tf_tickets.pruning import Pruner, wrap
 from tf_tickets.runs import RunSpec
 from tf_tickets.training.config import TrainConfig
@@ -88,7 +87,7 @@ def test_random_labels_change_the_blended_masks_but_not_the_magnitude_ones():
 def test_every_partially_trained_procedure_takes_a_criterion_and_its_data_check():
     base = RunSpec("mnist_conv_small", "embedded", TrainConfig(training_steps="30it"))
     for name in ("lottery", "lottery_one_shot", "lr_rewinding", "fine_tuning", "obd", "hybrid"):
-        procedure = procedures.make(f"{name}:magnitude_gradient", Settings(base, levels=2))
+        procedure = procedures.make(f"{name}:magnitude_gradient", base, levels=2)
         assert procedure.name == f"{name}:magnitude_gradient"
         stages = procedure.stages(0.9, seed=0, check="random_labels")
         ticket = stages[-1].spec
@@ -97,4 +96,4 @@ def test_every_partially_trained_procedure_takes_a_criterion_and_its_data_check(
         assert stages[0].name == "pretrain/random_labels/seed0"
         assert stages[-1].name.startswith(f"{name}-magnitude_gradient/")
     with pytest.raises(Exception, match="only a partially-trained procedure"):
-        procedures.make("snip:magnitude", Settings(base))
+        procedures.make("snip:magnitude", base)

@@ -31,7 +31,9 @@ def test_snip_ticket_run_keeps_masks_and_report(tmp_path):
     results = read_json(run_dir / "results.json")
     assert results["density"] == pytest.approx(int(total * 0.1) / total, abs=1e-6)
     assert "| total |" in result.stdout and "density 0.1000" in result.stdout
-    assert "--method=snip" in (run_dir / "flags.txt").read_text()
+    flags_txt = (run_dir / "flags.txt").read_text()  # the deprecated --method, spelled as what it stands for
+    assert "--criterion=snip" in flags_txt and "--method=" not in flags_txt
+    assert result.stderr.count("--method is deprecated: use --criterion") == 1
 
     # The saved masks reproduce the ticket through --mask_file.
     again = tmp_path / "from_file"

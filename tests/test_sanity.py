@@ -9,7 +9,6 @@ from tests.conftest import run_cli
 from tf_tickets import figures, procedures
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
-from tf_tickets.procedures.base import Settings
 from tf_tickets.runs import Ref
 from tf_tickets.runs import RunSpec
 from tf_tickets.training.config import TrainConfig
@@ -24,12 +23,11 @@ def read_json(path):
         return json.load(f)
 
 
-def settings(**changes):
-    return Settings(RunSpec("mnist_conv_small", "embedded", TrainConfig(training_steps="30it")), **changes)
+BASE = RunSpec("mnist_conv_small", "embedded", TrainConfig(training_steps="30it"))
 
 
 def test_imp_level_k_keeps_one_minus_f_to_the_k():
-    lottery = procedures.make("lottery", settings(levels=3))
+    lottery = procedures.make("lottery", BASE, levels=3)
     f = 1 - (1 - 0.875) ** (1 / 3)  # = 0.5
     assert f == pytest.approx(0.5)
     densities = [1 - s for s in lottery.level_sparsities(0.875)]
@@ -45,7 +43,7 @@ def test_imp_level_k_keeps_one_minus_f_to_the_k():
 
 
 def test_grid_shares_pretraining_and_orders_runs_in_waves(tmp_path):
-    lrr = procedures.make("lr_rewinding", settings())
+    lrr = procedures.make("lr_rewinding", BASE)
     grid = procedures.Grid(lrr, 0.9, [0, 1], ["random_labels", "rearrange"], str(tmp_path))
     names = list(grid.stages)
     assert sorted(n for n in names if n.startswith("pretrain")) == [
@@ -56,9 +54,9 @@ def test_grid_shares_pretraining_and_orders_runs_in_waves(tmp_path):
     ticket = grid.stages["lr_rewinding/sparsity0.9/random_labels/seed1"].spec
     assert str(ticket.start.weights) == str(tmp_path / "pretrain/random_labels/seed1/final_weights.npz")
     with pytest.raises(TicketsError, match="does not apply"):
-        procedures.Grid(procedures.make("random", settings()), 0.9, [0], ["random_labels"], str(tmp_path))
-    with pytest.raises(TicketsError, match="unknown method"):
-        procedures.make("astrology", settings())
+        procedures.Grid(procedures.make("random", BASE), 0.9, [0], ["random_labels"], str(tmp_path))
+    with pytest.raises(TicketsError, match="unknown procedure or criterion 'astrology'"):
+        procedures.make("astrology", BASE)
 
 
 def test_verdicts_need_a_drop_beyond_the_seeds_spread():
@@ -139,19 +137,22 @@ def test_lottery_grid_runs_stage_by_stage_like_a_job_array(tmp_path, run_main):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--method=dense"], "set --method"),
-    (["--method=astrology"], "unknown method 'astrology'"),
-    (["--method=random", "--checks=random_labels"], "does not apply to random"),
-    (["--method=snip", "--seeds="], "--seeds is empty"),
-    (["--method=snip", "--seeds=a,b"], "--seeds must be integers"),
-    (["--method=snip", "--gather"], "have not finished"),
-    (["--method=snip", "--stage=nowhere"], "no run 'nowhere'"),
-    (["--method=snip", "--checks=telepathy"], "unknown check 'telepathy'"),
+    (["--criterion=dense"], "set --procedure or --criterion"),
+    (["--criterion=astrology"], "unknown procedure or criterion 'astrology'"),
+    (["--criterion=random", "--checks=random_labels"], "does not apply to random"),
+    (["--criterion=snip", "--seeds="], "--seeds is empty"),
+    (["--criterion=snip", "--seeds=a,b"], "--seeds must be integers"),
+    (["--criterion=snip", "--gather"], "have not finished"),
+    (["--criterion=snip", "--stage=nowhere"], "no run 'nowhere'"),
+    (["--criterion=snip", "--checks=telepathy"], "unknown check 'telepathy'"),
     (["--procedure=snip"], "is a criterion: use --procedure=at_init --criterion=snip"),
     (["--procedure=at_init"], "--procedure=at_init needs --criterion"),
     (["--procedure=lottery:magnitude", "--criterion=snip"], "names its criterion already"),
-    (["--method=snip:magnitude"], "only a partially-trained procedure takes a criterion"),
-    (["--method=lottery:oracle"], "unknown criterion 'oracle'"),
+    (["--procedure=snip:magnitude"], "only a partially-trained procedure takes a criterion"),
+    (["--procedure=lottery:oracle"], "unknown criterion 'oracle'"),
+    (["--method=astrology"], "unknown procedure or criterion 'astrology'"),  # the deprecated spelling
+    (["--procedure=lottery", "--levels=two"], "--levels"),
+    (["--procedure=lottery", "--rewind_to=soon"], "malformed duration"),
 ])
 def test_sanity_bad_input(tmp_path, args, message, run_main):
     result = run_main("tf_tickets.sanity", *TINY, *args, f"--run_dir={tmp_path / 'grid'}")

@@ -64,5 +64,5 @@ def test_bad_user_input_is_a_one_line_error():
     train_ds, test_ds = user_pipelines()
     with pytest.raises(TicketsError, match="integer class indices"):
         tf_tickets.sanity_check(build_model, train_ds.map(lambda x, y: (x, tf.one_hot(y, 10))), test_ds)
-    with pytest.raises(TicketsError, match="unknown method"):
+    with pytest.raises(TicketsError, match="unknown procedure or criterion"):
         tf_tickets.sanity_check(build_model, train_ds, test_ds, method="astrology")

@@ -5,14 +5,15 @@ By default our own log lines are printed as plain text; TensorFlow's INFO lines 
 slow callbacks are dropped (they still reach each run's log file); warnings, ours and Python's, are one
 line each. `--verbose` shows everything in absl's usual format.
 """
+import copy
 import logging as py_logging
 import sys
 import warnings
-from typing import Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from absl import app, flags, logging
 
-from tf_tickets import progress, quiet
+from tf_tickets import deprecation, progress, quiet
 from tf_tickets.errors import TicketsError
 
 USAGE_ERROR = 2
@@ -100,6 +101,7 @@ def run_in_process(main, program: str, args: Sequence[str], takes_arguments: boo
     """What `python -m <program> args...` does, in this process, returning the exit code (flags are
     reset to their defaults first): for tests and notebooks, without a new TensorFlow start-up."""
     flags.FLAGS.unparse_flags()
+    deprecation.new_run()
     try:
         argv = flags.FLAGS([program, *args])
     except flags.Error as error:
@@ -107,7 +109,16 @@ def run_in_process(main, program: str, args: Sequence[str], takes_arguments: boo
     return _guarded(main, program, argv, takes_arguments)
 
 
-def as_flagfile(*modules) -> str:
-    """The flags defined in `modules` (their values now) as a flagfile that reproduces the run."""
-    lines = (f.serialize() for module in modules for f in flags.FLAGS.get_flags_for_module(module))
+def as_flagfile(*modules, changes: Optional[Mapping[str, Any]] = None, leave_out: Sequence[str] = ()) -> str:
+    """The flags defined in `modules` (their values now, or `changes[name]`) as a flagfile that reproduces
+    the run; the flags named in `leave_out` (deprecated spellings) are not written."""
+    lines = []
+    for module in modules:
+        for flag in flags.FLAGS.get_flags_for_module(module):
+            if flag.name in leave_out:
+                continue
+            if changes and flag.name in changes:
+                flag = copy.deepcopy(flag)  # serialized with the changed value; the process's flag stays as it is
+                flag.value = changes[flag.name]
+            lines.append(flag.serialize())
     return "".join(line + "\n" for line in lines if line)

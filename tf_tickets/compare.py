@@ -18,27 +18,27 @@ from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.progress import Progress
 from tf_tickets.pruning import format_report
 from tf_tickets.pruning.report import collapse_line
-from tf_tickets.pruning.config import DENSE, parse_method_budget
+from tf_tickets.pruning.config import DENSE, split_budget
 from tf_tickets.training import flags as train_flags
 from tf_tickets.training.compiled import CompiledModels
 from tf_tickets.training.run_dir import RunDir
 
 TICKETS = flags.DEFINE_list("tickets", ["dense", "random@smart_ratio", "snip@global"],
-                            "Tickets to compare: method[:criterion][@budget] (dense = no pruning; a criterion is "
-                            "pruned at initialisation; a procedure such as lottery or lottery:magnitude_gradient "
-                            "prunes trained weights); --sparsity and --policy apply to all.")
+                            "Tickets to compare: procedure[:criterion][@budget] or criterion[@budget] (dense = no "
+                            "pruning; a criterion is pruned at initialisation; a procedure such as lottery or "
+                            "lottery:magnitude_gradient prunes trained weights); --sparsity and --policy apply to all.")
 
 
-def ticket_run(name: str, root: str):
+def ticket_run(ticket: str, root: str):
     """(the stages to run, the stage whose results count, the grid that runs them or None) for one ticket."""
-    method, budget = parse_method_budget(name)
-    if procedures.base.is_procedure(method):
+    name, budget = split_budget(ticket)
+    if procedures.base.is_procedure(name):
         base = harness.spec_from_flags(DENSE, budget)
-        procedure = procedures.make(method, procedure_flags.settings(base))
+        procedure = procedures.make(name, base, **procedure_flags.values())
         grid = procedures.Grid(procedure, base.pruning.sparsity, [base.train.seed], [], root)
         return list(grid.stages.values()), grid.cells[(None, base.train.seed)], grid
-    spec = harness.spec_from_flags(method, budget)
-    return [procedures.Stage(name.replace("@", "-"), spec)], name.replace("@", "-"), None
+    spec = harness.spec_from_flags(name, budget)
+    return [procedures.Stage(ticket.replace("@", "-"), spec)], ticket.replace("@", "-"), None
 
 
 def main(argv):

@@ -32,12 +32,12 @@ def seeds() -> List[int]:
         raise TicketsError(f"--seeds must be integers, got {','.join(SEEDS.value)}") from None
 
 
-def print_commands(program: str, root: str, name: str, plans, *modules) -> None:
-    """Writes the flags (of training, pruning and `modules`) as `root/name.cfg`, then prints one command per
-    run, wave by wave (a run's inputs are in earlier waves, so each wave can run in parallel), each followed
-    by a comment naming the runs it reads."""
+def print_commands(program: str, root: str, name: str, plans, *modules, changes=None) -> None:
+    """Writes the flags (of training, pruning and `modules`; `changes`, flag name -> value, in place of theirs)
+    as `root/name.cfg`, then prints one command per run, wave by wave (a run's inputs are in earlier waves, so
+    each wave can run in parallel), each followed by a comment naming the runs it reads."""
     flagfile = os.path.join(root, f"{name}.cfg")
-    settings = harness.flagfile(*modules)
+    settings = harness.flagfile(*modules, changes=changes)
     settings = "".join(line + "\n" for line in settings.splitlines() if not line.startswith(_NOT_REPEATED))
     files.write_atomic(flagfile, settings + f"--run_dir={root}\n")
     command = f"python -m {program} --flagfile={shlex.quote(flagfile)}"

@@ -22,6 +22,7 @@ import numpy as np
 from tf_tickets.backend import keras, tf
 from tf_tickets.callbacks.restriction import RATES, ShortRestriction
 from tf_tickets.errors import TicketsError
+from tf_tickets.hparams import Hparams, setting
 from tf_tickets.pruning import Pruner, current_masks, prune, wrap
 from tf_tickets.pruning.scores import ScoreMask, wrap_scores
 from tf_tickets.pruning.wrapping import check_model
@@ -33,22 +34,31 @@ SEARCH_SCHEDULES = ("cosine", "constant")
 
 
 @dataclasses.dataclass(frozen=True)
-class SearchConfig:
+class SearchConfig(Hparams):
     """How the scores are searched. The defaults are the reference's (the authors' published code, CIFAR):
     SGD at 0.1 with momentum 0.9 and coupled weight decay 5e-4 on the scores, a cosine learning rate over
     the search, batch 256 (one partial batch where the data holds fewer), every candidate flipped after each
     step (rate 1: "constant"; "cosine" is a schedule the paper describes and the code defines but never
-    uses), and BatchNorm in training mode. Searches never inherit a training run's optimiser settings."""
+    uses), and BatchNorm in training mode. Searches never inherit a training run's optimiser settings.
+    Its flags (`--search_lr`, ...) are the jackpot procedure's (`tf_tickets.procedures.flags`)."""
 
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    batch_size: int = 256
-    lr_schedule: str = "cosine"
-    rate: str = "constant"
-    batch_statistics: bool = True  # False: BatchNorm on the pre-trained moving statistics, frozen like every weight
+    lr: float = setting(0.1, "jackpot: the search's peak learning rate (SGD on the scores).", flag="search_lr")
+    momentum: float = setting(0.9, "jackpot: the search's SGD momentum.", flag="search_momentum")
+    weight_decay: float = setting(5e-4, "jackpot: coupled weight decay on the scores.", flag="search_weight_decay")
+    batch_size: int = setting(256, "jackpot: the search's batch size.", flag="search_batch_size")
+    lr_schedule: str = setting("cosine", "jackpot: the search's learning-rate schedule.", flag="search_lr_schedule",
+                               choices=SEARCH_SCHEDULES)
+    rate: str = setting("constant", "jackpot: short restriction's rate: constant (1: every candidate flips after each "
+                                    "step, as the authors' code runs it) or cosine (0.5(1+cos(pi epoch/epochs)): "
+                                    "described in the paper, defined in the authors' code but never used).",
+                        flag="jackpot_rate", choices=RATES)
+    batch_statistics: bool = setting(  # False: BatchNorm on the pre-trained moving statistics, frozen like every weight
+        True, "jackpot: BatchNorm normalises with batch statistics and updates its moving ones while the scores are "
+              "searched, its scale and offset frozen (the reference's train mode); --nojackpot_batch_statistics: the "
+              "pre-trained moving statistics, frozen like every weight.", flag="jackpot_batch_statistics")
 
     def __post_init__(self):
+        super().__post_init__()
         if self.lr_schedule not in SEARCH_SCHEDULES:
             raise TicketsError(f"the search's learning-rate schedule must be one of {', '.join(SEARCH_SCHEDULES)}, "
                                f"got {self.lr_schedule!r}")

@@ -14,6 +14,7 @@ class Registry:
         self.kind = kind
         self._exact: Dict[str, Callable] = {}
         self._families: List[Tuple[re.Pattern, str, Callable, Callable]] = []
+        self._listeners: List[Callable] = []
 
     def register(self, name: str):
         """Decorator: register `fn` under `name`."""
@@ -22,9 +23,18 @@ class Registry:
             if name in self._exact:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._exact[name] = fn
+            for listener in self._listeners:
+                listener(name, fn)
             return fn
 
         return wrap
+
+    def on_register(self, listener: Callable[[str, Callable], None]) -> None:
+        """Calls `listener(name, entry)` for each entry registered by exact name, now and from now on (the
+        procedures' flags module defines each procedure's flags so)."""
+        self._listeners.append(listener)
+        for name, fn in list(self._exact.items()):
+            listener(name, fn)
 
     def register_family(self, pattern: str, shown_as: str, valid: Callable[..., bool] = lambda **_: True):
         """Decorator: register `fn` for every name that fully matches `pattern` and passes `valid`."""

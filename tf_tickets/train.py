@@ -5,7 +5,7 @@ TensorBoard logs, checkpoints, the masks and sparsity report of a pruned run, an
 the same command resumes a killed run, and does nothing for a finished one.
 
 `--start_from` starts from saved weights (a run directory, an .npz, or a saved Keras model: see
-`tf_tickets.pretrained`); with `--method=jackpot` the run searches a lottery jackpot over them: scores,
+`tf_tickets.pretrained`); with `--criterion=jackpot` the run searches a lottery jackpot over them: scores,
 not weights, train (`tf_tickets.jackpot`), and its test accuracy is the jackpot's with no weight trained.
 """
 import dataclasses
@@ -25,7 +25,7 @@ from tf_tickets.training.run_dir import RunDir
 START_FROM = flags.DEFINE_string("start_from", None, "Start from these weights: a run directory (its "
                                  "final_weights.npz), a weights file (.npz) or a saved Keras model (.keras, .h5, "
                                  "SavedModel directory; it replaces --model; one that carries Python code needs "
-                                 "--trust_model_code). --method=jackpot searches over them.")
+                                 "--trust_model_code). --criterion=jackpot searches over them.")
 flags.declare_key_flag("trust_model_code")  # defined in tf_tickets.cli, which export shares
 SAVE_WEIGHTS = flags.DEFINE_boolean("save_weights", False, "Keep the final weights (final_weights.npz), e.g. for "
                                     "a later --start_from.")

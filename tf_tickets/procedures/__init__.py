@@ -7,7 +7,7 @@ procedure and sparsity of the same seed and data), then prunes and retrains. The
 are in `tf_tickets.checks`.
 """
 from tf_tickets.procedures import after_training, gradual, jackpot  # noqa: F401  (register the procedures)
-from tf_tickets.procedures.base import AT_INIT, PROCEDURES, Procedure, Settings, Stage, make, resolve
+from tf_tickets.procedures.base import AT_INIT, PROCEDURES, Procedure, Stage, make, resolve
 from tf_tickets.procedures.grid import Grid
 
-__all__ = ["AT_INIT", "PROCEDURES", "Grid", "Procedure", "Settings", "Stage", "make", "resolve"]
+__all__ = ["AT_INIT", "PROCEDURES", "Grid", "Procedure", "Stage", "make", "resolve"]

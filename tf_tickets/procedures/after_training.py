@@ -6,9 +6,12 @@ retrains on clean data. Mask checks and score inversion act on the final ticket.
 """
 import dataclasses
 import math
+from typing import Optional
 
 from tf_tickets import checks
+from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
+from tf_tickets.hparams import Hparams, setting
 from tf_tickets.procedures.base import PROCEDURES, Procedure, Stage
 from tf_tickets.pruning.config import PruningConfig
 from tf_tickets.run_files import FINAL_WEIGHTS, MASKS, REWIND_POINT
@@ -19,12 +22,21 @@ def data_check(check):
     return check if check and checks.get(check).acts_on == checks.DATA else None
 
 
+@dataclasses.dataclass(frozen=True)
+class AfterTrainingConfig(Hparams):
+    """What every partially-trained procedure shares: the dense pretraining keeps its weights at `rewind_to`
+    (lottery tickets rewind there), so that every procedure of a grid reads the same pretraining."""
+
+    rewind_to: Duration = setting("0it", "Lottery tickets rewind to this step (0it: initialisation).")
+
+
 class AfterTraining(Procedure):
     criterion = "magnitude"  # ranks the trained weights (the default; any criterion can be given)
-    budget = None  # None: the settings' budget (global by default)
+    budget = None  # None: the base run's budget (global by default)
+    hparams_type = AfterTrainingConfig
 
-    def __init__(self, settings, criterion=None):
-        super().__init__(settings)
+    def __init__(self, base, hparams=None, criterion=None):
+        super().__init__(base, hparams)
         if criterion and criterion != type(self).criterion:
             # Lévai & Zombori's data-dependent lottery tickets: e.g. lottery:magnitude_gradient. The
             # criterion scores the trained weights on the data the pruning step sees (data checks corrupt it).
@@ -34,14 +46,14 @@ class AfterTraining(Procedure):
 
     def pretrain(self, seed: int, check) -> Stage:
         corrupt = data_check(check)
-        spec = dataclasses.replace(self.settings.base, train=self._train(seed), pruning=PruningConfig(),
+        spec = dataclasses.replace(self.base, train=self._train(seed), pruning=PruningConfig(),
                                    masks=NoMasks(), start=Start(), check=corrupt,
-                                   outputs=Outputs(capture_at=self.settings.rewind_to, save_weights=True))
+                                   outputs=Outputs(capture_at=self.hparams.rewind_to, save_weights=True))
         return Stage(f"pretrain/{corrupt or 'clean'}/seed{seed}", spec)
 
     def ticket_spec(self, sparsity, seed, check, masks: FromCriterion, start: Start = Start(), **changes):
         pruning = self._pruning(self.criterion, sparsity, **({"budget": self.budget} if self.budget else {}))
-        return dataclasses.replace(self.settings.base, train=self._train(seed), pruning=pruning, masks=masks,
+        return dataclasses.replace(self.base, train=self._train(seed), pruning=pruning, masks=masks,
                                    start=start, check=check, **changes)
 
     def stages(self, sparsity, seed, check):
@@ -77,17 +89,32 @@ class OptimalBrainDamage(AfterTraining):
     description = "OBD: 0.5*H_ii*w^2 (empirical Fisher) on trained weights, global, learning-rate rewinding"
 
 
+@dataclasses.dataclass(frozen=True)
+class FineTuningConfig(AfterTrainingConfig):
+    finetune_steps: Duration = setting("10ep", "Fine-tuning: how long, at the final learning rate.")
+
+
 @PROCEDURES.register("fine_tuning")
 class FineTuning(AfterTraining):
     name = "fine_tuning"
     description = "fine-tuning: global magnitude of trained weights, then --finetune_steps at the " \
                   "schedule's final learning rate"
+    hparams_type = FineTuningConfig
 
     def retrain(self, spec):
         train = spec.train
         return dataclasses.replace(spec, train=dataclasses.replace(
-            train, training_steps=self.settings.finetune_steps, lr=train.final_lr, lr_schedule="constant",
+            train, training_steps=self.hparams.finetune_steps, lr=train.final_lr, lr_schedule="constant",
             milestones=(), warmup="0it"))
+
+
+@dataclasses.dataclass(frozen=True)
+class LotteryConfig(AfterTrainingConfig):
+    levels: int = setting(1, "Lottery tickets: levels of iterative magnitude pruning.")
+    level_rate: Optional[float] = setting(
+        None, "Lottery tickets: prune this fraction of the remaining weights at each level (0.2: the lottery-ticket "
+              "standard) until --sparsity, instead of --levels equal steps; earlier levels are shared by grids at "
+              "several sparsities.")
 
 
 @PROCEDURES.register("lottery")
@@ -97,11 +124,12 @@ class LotteryTickets(AfterTraining):
 
     name = "lottery"
     description = "lottery tickets (Frankle & Carbin): iterative global magnitude pruning, rewound"
+    hparams_type = LotteryConfig
 
     def level_sparsities(self, sparsity):
         """Each level's sparsity: `levels` equal steps to `sparsity`, or, with `level_rate` f, f of the
         remaining weights pruned per level (level k keeps (1-f)^k) until the last level reaches `sparsity`."""
-        rate, levels = self.settings.level_rate, self.settings.levels
+        rate, levels = self.hparams.level_rate, self.hparams.levels
         if rate is not None:
             return level_sparsities_at_rate(sparsity, rate)
         if levels < 1:
@@ -114,12 +142,12 @@ class LotteryTickets(AfterTraining):
         sparsity, so grids at several sparsities share their earlier levels."""
         corrupt = data_check(check)
         data = f"trained_on_{corrupt}" if corrupt else "none"
-        if self.settings.level_rate is not None:
-            return f"{self.slug}/rate{self.settings.level_rate:g}/{data}/seed{seed}/level{k}"
+        if self.hparams.level_rate is not None:
+            return f"{self.slug}/rate{self.hparams.level_rate:g}/{data}/seed{seed}/level{k}"
         return f"{self.slug}/levels{len(levels)}/sparsity{sparsity:g}/{data}/seed{seed}/level{k}"
 
     def rewind_point(self, pretrain: Stage) -> Start:
-        rewind_to = self.settings.rewind_to
+        rewind_to = self.hparams.rewind_to
         if rewind_to.unit == "ep":
             raise TicketsError("--rewind_to is given in iterations for lottery tickets, e.g. 0it or 500it")
         return Start(weights=Ref(pretrain.name, REWIND_POINT), step=rewind_to.amount)

@@ -10,11 +10,11 @@ from tf_tickets.runs import FromCriterion
 
 
 class AtInit(Procedure):
-    def __init__(self, settings, criterion: str):
-        super().__init__(settings)
+    def __init__(self, base, criterion: str):
+        super().__init__(base)
         self.criterion = criterion
         self.name = criterion  # as tables show it (a report of several budgets adds "@budget")
-        self.description = f"{criterion} at initialisation, {settings.base.pruning.budget} budget"
+        self.description = f"{criterion} at initialisation, {base.pruning.budget} budget"
 
     def uses(self):
         criterion = criteria.CRITERIA.get(self.criterion)
@@ -22,6 +22,6 @@ class AtInit(Procedure):
                          + ([] if criterion.random_order else [checks.SCORES]))
 
     def stages(self, sparsity, seed, check):
-        spec = dataclasses.replace(self.settings.base, train=self._train(seed), pruning=self._pruning(self.criterion, sparsity),
+        spec = dataclasses.replace(self.base, train=self._train(seed), pruning=self._pruning(self.criterion, sparsity),
                                    masks=FromCriterion(), check=check)
         return [Stage(self.cell(sparsity, seed, check), spec)]

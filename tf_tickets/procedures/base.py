@@ -2,14 +2,24 @@
 
 A procedure turns (sparsity, seed, check) into the runs (`Stage`s) that make the ticket. A stage
 reads earlier stages' files through `Ref`s, so the order in which stages run follows from their specs.
+Adding a procedure is its module and one registry line: a `Procedure` subclass registered in
+`PROCEDURES`, with its own hyper-parameters as a config dataclass whose fields make its flags
+(`tf_tickets.procedures.flags`), e.g.
+
+    @dataclasses.dataclass(frozen=True)
+    class WarmUpConfig(AfterTrainingConfig):
+        warm_steps: Duration = setting("100it", "warm_up: dense steps before the masks are chosen.")
+
+    @PROCEDURES.register("warm_up")
+    class WarmUp(AfterTraining):
+        hparams_type = WarmUpConfig      # its stages read self.hparams.warm_steps
 """
 import dataclasses
 from typing import FrozenSet, List, Optional, Tuple
 
 from tf_tickets import checks, criteria
-from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
-from tf_tickets.jackpot import SearchConfig
+from tf_tickets.hparams import Hparams, field_names
 from tf_tickets.pruning.config import DENSE
 from tf_tickets.registry import Registry
 from tf_tickets.runs import RunSpec
@@ -38,36 +48,18 @@ class Stage:
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
-    """What every procedure shares: the base run, and the partially-trained tickets' knobs."""
-
-    base: RunSpec  # model, data, training; its pruning gives the budget, policy and options
-    rewind_to: Duration = "0it"  # lottery tickets rewind here (0it: initialisation; 500it: late rewinding)
-    levels: int = 1  # lottery tickets: levels of iterative magnitude pruning
-    level_rate: Optional[float] = None  # lottery tickets: prune this fraction of the remaining weights per level
-    finetune_steps: Duration = "10ep"  # fine-tuning: how long, at the schedule's final learning rate
-    gmp_begin: Duration = "0it"  # gradual magnitude pruning (TF-MOT's PolynomialDecay): first pruning step
-    gmp_end: Optional[Duration] = None  # last pruning step (default: three quarters of the run)
-    gmp_frequency: int = 100  # prune every this many steps
-    gmp_power: int = 3  # the schedule's exponent
-    search_steps: Optional[Duration] = None  # jackpot: how long the scores are searched (default: the training's)
-    search: SearchConfig = SearchConfig()  # jackpot: the search's optimiser, restriction rate and BatchNorm mode
-    tune_steps: Optional[Duration] = None  # jackpot: tune the found ticket's weights this long (default: no tuning)
-
-    def __post_init__(self):
-        object.__setattr__(self, "rewind_to", Duration.parse(self.rewind_to))
-        object.__setattr__(self, "finetune_steps", Duration.parse(self.finetune_steps))
-        for name in ("gmp_end", "search_steps", "tune_steps"):
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, Duration.parse(getattr(self, name)))
+class NoHparams(Hparams):
+    """The hyper-parameters of a procedure that has none of its own."""
 
 
 class Procedure:
     name = ""  # as tables show it, e.g. "lottery" or "lottery:magnitude_gradient"
     description = ""
+    hparams_type = NoHparams  # its own hyper-parameters (a config dataclass; its fields make its flags)
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
+    def __init__(self, base: RunSpec, hparams: Optional[Hparams] = None):
+        self.base = base  # model, data, training; its pruning gives the budget, policy and options
+        self.hparams = hparams if hparams is not None else self.hparams_type()
 
     @property
     def slug(self) -> str:
@@ -94,66 +86,84 @@ class Procedure:
 
     # Helpers shared by the procedures.
     def _train(self, seed: int, **changes):
-        return dataclasses.replace(self.settings.base.train, seed=seed, **changes)
+        return dataclasses.replace(self.base.train, seed=seed, **changes)
 
     def _pruning(self, criterion: str, sparsity: float, **changes):
-        return self.settings.base.pruning.with_criterion(criterion, sparsity=sparsity, **changes)
+        return self.base.pruning.with_criterion(criterion, sparsity=sparsity, **changes)
 
     def cell(self, sparsity: float, seed: int, check: Optional[str]) -> str:
         return f"{self.slug}/sparsity{sparsity:g}/{check or 'plain'}/seed{seed}"
 
 
-def split(method: str) -> Tuple[str, Optional[str]]:
+def split(name: str) -> Tuple[str, Optional[str]]:
     """"lottery:magnitude_gradient" -> ("lottery", "magnitude_gradient"); "snip" -> ("snip", None)."""
-    name, _, criterion = method.partition(":")
-    return name.strip(), criterion.strip() or None
+    procedure, _, criterion = name.partition(":")
+    return procedure.strip(), criterion.strip() or None
 
 
-def is_procedure(method: str) -> bool:
-    return split(method)[0] in PROCEDURES
+def is_procedure(name: str) -> bool:
+    return split(name)[0] in PROCEDURES
 
 
-def check_method(method: str) -> None:
-    name, criterion = split(method)
-    if name not in PROCEDURES and name not in criteria.CRITERIA:
-        raise TicketsError(f"unknown method {method!r}; known: {', '.join(PROCEDURES.names())}, "
+def check_name(name: str) -> None:
+    """A one-line error unless `name` is a procedure (`procedure[:criterion]`) or a criterion."""
+    procedure, criterion = split(name)
+    if procedure not in PROCEDURES and procedure not in criteria.CRITERIA:
+        raise TicketsError(f"unknown procedure or criterion {name!r}; procedures: {', '.join(PROCEDURES.names())}, "
                            f"or a criterion pruned at initialisation: {', '.join(criteria.names())}")
     if criterion is not None:
-        if name not in PROCEDURES:
-            raise TicketsError(f"{method!r}: only a partially-trained procedure takes a criterion "
+        if procedure not in PROCEDURES:
+            raise TicketsError(f"{name!r}: only a partially-trained procedure takes a criterion "
                                f"(procedure:criterion, e.g. lottery:magnitude_gradient)")
         criteria.CRITERIA.get(criterion)
 
 
-def make(method: str, settings: Settings) -> Procedure:
+check_method = check_name  # the older name, which tf_tickets.procedures.user still calls
+
+
+def hparam_names() -> FrozenSet[str]:
+    """The hyper-parameters of every registered procedure, by name."""
+    return frozenset(n for name in PROCEDURES.in_order() for n in field_names(PROCEDURES.get(name).hparams_type))
+
+
+def make(name: str, base: RunSpec, **hparams) -> Procedure:
     """A partially-trained procedure by name (`procedure[:criterion]`, the criterion ranking the trained
-    weights), or, for a criterion's name, its ticket at initialisation."""
-    check_method(method)
-    name, criterion = split(method)
-    if name in PROCEDURES:
-        return PROCEDURES.get(name)(settings, criterion)
+    weights), or, for a criterion's name, its ticket at initialisation, over the run `base`. `hparams`:
+    procedures' hyper-parameters by name, as plain values or their flags' (levels=3, rewind_to="500it",
+    gmp_frequency=50, search=SearchConfig(...)); the procedure takes its own, and a name that no procedure
+    takes is a one-line error."""
+    check_name(name)
+    unknown = sorted(set(hparams) - hparam_names())
+    if unknown:
+        raise TicketsError(f"no procedure takes a setting {unknown[0]!r}; they take: "
+                           f"{', '.join(sorted(hparam_names()))}")
+    procedure, criterion = split(name)
+    if procedure in PROCEDURES:
+        cls = PROCEDURES.get(procedure)
+        own = field_names(cls.hparams_type)
+        return cls(base, cls.hparams_type.from_dict({k: v for k, v in hparams.items() if k in own}), criterion)
     from tf_tickets.procedures.at_init import AtInit
 
-    return AtInit(settings, name)
+    return AtInit(base, procedure)
 
 
-def resolve(method: Optional[str], procedure: Optional[str], criterion: Optional[str]) -> str:
-    """The procedure or criterion that `--procedure`/`--criterion` (or the older `--method`) name.
+def resolve(procedure: Optional[str], criterion: Optional[str], method: str = DENSE) -> str:
+    """The procedure or criterion that `--procedure` and `--criterion` name (or the deprecated `--method`).
 
-    `--procedure=at_init --criterion=snip` and `--method=snip` are the same ticket;
+    `--procedure=at_init --criterion=snip` and `--criterion=snip` are the same ticket;
     `--procedure=lottery --criterion=magnitude_gradient` is `lottery:magnitude_gradient`, lottery tickets
     whose trained weights are ranked by that criterion (default: the procedure's own, magnitude).
     """
     if procedure and procedure != AT_INIT:
-        check_method(procedure)
+        check_name(procedure)
         if not is_procedure(procedure):
             raise TicketsError(f"--procedure={procedure} is a criterion: use --procedure={AT_INIT} "
-                               f"--criterion={procedure} (or --method={procedure})")
+                               f"--criterion={procedure} (or --criterion={procedure} alone)")
         if criterion:
             if split(procedure)[1]:
                 raise TicketsError(f"--procedure={procedure} names its criterion already; drop --criterion")
             procedure = f"{procedure}:{criterion}"
-            check_method(procedure)
+            check_name(procedure)
         return procedure
     name = criterion or method
     if procedure == AT_INIT and (name in (None, DENSE) or name in PROCEDURES):

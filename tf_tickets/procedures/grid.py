@@ -31,6 +31,7 @@ from tf_tickets.callbacks.claim import KeepClaim
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures.base import Procedure, Stage
 from tf_tickets.run_files import CONFIG
+from tf_tickets.runs import RunSpec
 from tf_tickets.runs.refs import Root
 from tf_tickets.training import claims
 from tf_tickets.training.compiled import CompiledModels
@@ -247,7 +248,7 @@ class Grid(StagePlan):
             raise TicketsError("--seeds is empty: give at least one seed (two or more for a verdict)")
         super().__init__(root)
         self.procedure, self.sparsity = procedure, sparsity
-        self.checks: Tuple = (None,) + tuple(checks)  # None: the method itself, unchecked
+        self.checks: Tuple = (None,) + tuple(checks)  # None: the ticket itself, unchecked
         self.seeds = tuple(seeds)
         self.cell_keys: Dict[Tuple, str] = {}  # (check, seed) -> the key of the run whose accuracy counts
         for check in self.checks:
@@ -257,6 +258,11 @@ class Grid(StagePlan):
                     self.add(stage)
                 self.cell_keys[(check, seed)] = stages[-1].name
         self.place()
+
+    @property
+    def base(self) -> RunSpec:
+        """The run the procedure builds on: model, data, training, budget and policy."""
+        return self.procedure.base
 
     @property
     def cells(self) -> Dict[Tuple, str]:

@@ -84,7 +84,7 @@ def sanity_check(build_model: Callable[[int], object], train_ds, test_ds, method
     spec = RunSpec(model=f"user:{model.name}:{_fingerprint(architecture)}", dataset=data.name, train=train,
                    pruning=pruning, masks=NoMasks() if procedure_like else FromCriterion())
     build = _named_as(build_model, [layer.name for layer in model.layers])
-    procedure = base.make(method, base.Settings(spec, **procedure_settings))
+    procedure = base.make(method, spec, **procedure_settings)
     chosen = list(checks) if checks is not None else procedure.applicable_checks()
     with tempfile.TemporaryDirectory() if run_dir is None else contextlib.nullcontext(run_dir) as root:
         grid = Grid(procedure, sparsity, [int(s) for s in seeds], chosen, root)

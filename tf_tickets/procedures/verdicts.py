@@ -1,6 +1,6 @@
-"""Sanity-check verdicts: does a method's accuracy drop when a check destroys some information?
+"""Sanity-check verdicts: does a ticket's accuracy drop when a check destroys some information?
 
-"uses this information" when the mean accuracy under the check is below the method's own mean by more
+"uses this information" when the mean accuracy under the check is below the ticket's own mean by more
 than twice the seeds' pooled standard deviation and by more than `min_drop` (half a percentage point by
 default, so that two nearly identical seeds do not make a verdict out of noise); "does not" otherwise.
 With one seed there is no spread, and the verdict is "n/a (one seed)".
@@ -24,7 +24,7 @@ def verdict(plain: Sequence[float], checked: Sequence[float], min_drop: float = 
 
 
 def rows(accuracies: Dict[Optional[str], List[float]], label: Callable[[Optional[str]], str]) -> List[Dict]:
-    """One row per check (the method itself first, under the check None), with mean ± std, drop and
+    """One row per check (the ticket itself first, under the check None), with mean ± std, drop and
     verdict; `label(check)` names each row."""
     plain = accuracies[None]
     out = []

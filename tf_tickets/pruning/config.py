@@ -11,24 +11,40 @@ from typing import Optional
 
 from tf_tickets import budgets, criteria
 from tf_tickets.errors import TicketsError
+from tf_tickets.hparams import Hparams, setting
 from tf_tickets.pruning import collapse, policies
 
 DENSE = "dense"  # the command line's word for "no criterion, no pruning"
 
 
 @dataclasses.dataclass(frozen=True)
-class PruningConfig:
-    criterion: Optional[str] = None  # None: no criterion chosen (a dense run, or the procedure picks one)
-    sparsity: float = 0.9
-    budget: str = "global"
-    policy: str = "conv_dense"
-    criterion_options: tuple = ()  # ((key, value), ...)
-    budget_options: tuple = ()
-    on_collapse: str = "warn"  # how empty layers are reported: warn, raise, ignore (not part of a run's identity)
-    block: int = 0  # > 1: Dense and 1x1-conv kernels keep whole 1 x block blocks (see Pruner)
-    score_batches: int = 1  # class-balanced batches a data-dependent criterion sees (see Pruner)
+class PruningConfig(Hparams):
+    """The run record (`to_dict`) keeps the names run directories have always used: the criterion is
+    "method", its options "method_options". The fields' flags: `tf_tickets.pruning.flags`."""
+
+    criterion: Optional[str] = setting(  # None: no criterion chosen (a dense run, or the procedure picks one)
+        None, "What scores the weights: random, magnitude, snip, grasp, synflow, obd, magnitude_gradient; "
+              "dense: none (the default).", key="method", none_as=DENSE)
+    sparsity: float = setting(0.9, "Fraction of prunable weights removed, in [0, 1).")
+    budget: str = setting("global", "Layer budget: global, layerwise, smart_ratio, erk, custom.")
+    policy: str = setting("conv_dense", "Which layers carry masks: conv_dense, skip_first, skip_classifier, "
+                                        "skip_first_and_classifier, xnnpack_1x1.")
+    criterion_options: tuple = setting((), "Criterion options, key=value (e.g. temperature=200).",
+                                       flag="method_options", key="method_options", options=True)
+    budget_options: tuple = setting((), "Budget options, key=value (e.g. linear_keep_ratio=0.3).", options=True)
+    on_collapse: str = setting(  # how empty layers are reported: not part of a run's identity
+        "warn", "When masks leave a layer with no weight (or a criterion scores a layer all zero): warn, stop with "
+                "an error before anything is written, or say nothing.", choices=collapse.POLICIES, recorded=False)
+    block: int = setting(  # > 1: Dense and 1x1-conv kernels keep whole 1 x block blocks (see Pruner)
+        0, "Block-structured masks: Dense and 1x1-conv kernels keep whole blocks of this many consecutive inputs (4: "
+           "what float TFLite runs sparse; 16 for int8); 0: unstructured.", omit_default=True)  # added later
+    score_batches: int = setting(  # class-balanced batches a data-dependent criterion sees (see Pruner)
+        1, "Data-dependent criteria see this many class-balanced batches of 10 examples a class (SNIP and the blend "
+           "sum their gradient over one pass of each); 1: the references' single batch.", lower_bound=1,
+        omit_default=True)  # added later: in the record only when set, so earlier runs keep theirs
 
     def __post_init__(self):
+        super().__post_init__()
         if not 0 <= self.sparsity < 1:
             raise TicketsError(f"sparsity must be in [0, 1), got {self.sparsity}")
         if self.criterion is not None:
@@ -48,47 +64,17 @@ class PruningConfig:
         from tf_tickets.pruning.pruner import Pruner
 
         if self.criterion is None:
-            raise TicketsError("no criterion chosen: set --criterion (or --method)")
+            raise TicketsError("no criterion chosen: set --criterion")
         return Pruner(self.criterion, self.sparsity, self.budget, seed, dict(self.criterion_options),
                       dict(self.budget_options), invert=invert, on_collapse=self.on_collapse, block=self.block,
                       score_batches=self.score_batches)
 
-    def to_dict(self) -> dict:
-        """The settings as JSON values, under the names run directories have always used."""
-        found = {"method": self.criterion or DENSE, "sparsity": self.sparsity, "budget": self.budget,
-                 "policy": self.policy, "method_options": dict(self.criterion_options),
-                 "budget_options": dict(self.budget_options)}
-        if self.block:  # added later: in the identity only when set, so earlier runs keep theirs
-            found["block"] = self.block
-        if self.score_batches != 1:  # likewise
-            found["score_batches"] = self.score_batches
-        return found
+
+def split_budget(text: str):
+    """"snip@global" -> ("snip", "global"); "snip" -> ("snip", None): an entry of --tickets or --methods,
+    a procedure or criterion and the budget it runs under."""
+    name, _, budget = text.partition("@")
+    return name.strip(), budget.strip() or None
 
 
-def parse_method_budget(text: str):
-    """"snip@global" -> ("snip", "global"); "snip" -> ("snip", None)."""
-    method, _, budget = text.partition("@")
-    return method.strip(), budget.strip() or None
-
-
-def parse_options(items, what: str) -> tuple:
-    """["key=value", ...] -> ((key, value), ...) with numbers and booleans parsed."""
-    parsed = []
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise TicketsError(f"malformed {what} {item!r}: write key=value")
-        parsed.append((key.strip(), _value(value.strip())))
-    return tuple(parsed)
-
-
-def _value(text: str):
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+parse_method_budget = split_budget  # the older name, which tf_tickets.results.densities still uses

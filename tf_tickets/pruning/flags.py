@@ -1,55 +1,49 @@
-"""Pruning flags of the command line, defined next to the functions that read them.
+"""Pruning flags of the command line, defined next to the functions that read them: PruningConfig's, from
+its fields, and where the masks come from (`--mask_file`, `--prune_at`).
 
-`--criterion` names what scores the weights. `--method`, the older spelling, still works: in `train`
-and `compare` it is a criterion (or `dense`), in `sanity` a procedure or a criterion pruned at
-initialisation.
+`--criterion` names what scores the weights. `--method`, its older spelling (in `tf_tickets.sanity` also
+of `--procedure`), still works and says once to use `--criterion` (or `--procedure`) instead.
 """
 from absl import flags
 
+from tf_tickets import deprecation, hparams
 from tf_tickets.durations import Duration
-from tf_tickets.pruning.config import DENSE, PruningConfig, parse_options
+from tf_tickets.pruning.config import DENSE, PruningConfig
 
-METHOD = flags.DEFINE_string("method", DENSE, "dense (no pruning) or a criterion (as --criterion); in "
-                             "tf_tickets.sanity also a procedure (as --procedure).")
-CRITERION = flags.DEFINE_string("criterion", None, "What scores the weights: random, magnitude, snip, grasp, synflow, "
-                                "obd, magnitude_gradient (default: --method).")
-SPARSITY = flags.DEFINE_float("sparsity", 0.9, "Fraction of prunable weights removed, in [0, 1).")
-BUDGET = flags.DEFINE_string("budget", "global", "Layer budget: global, layerwise, smart_ratio, erk, custom.")
-POLICY = flags.DEFINE_string("policy", "conv_dense", "Which layers carry masks: conv_dense, skip_first, "
-                             "skip_classifier, skip_first_and_classifier, xnnpack_1x1.")
+PRUNING = hparams.define_flags(PruningConfig, __name__)
+CRITERION, SPARSITY, BUDGET, POLICY = (PRUNING[name] for name in ("criterion", "sparsity", "budget", "policy"))
+METHOD = flags.DEFINE_string("method", DENSE, "Deprecated: use --criterion (in tf_tickets.sanity, --procedure or "
+                             "--criterion).")
 MASK_FILE = flags.DEFINE_string("mask_file", None, "Masks to use (.npz keyed by layer name), instead of a criterion.")
 PRUNE_AT = flags.DEFINE_string("prune_at", "init", "When to prune: init, or after a duration of dense training "
                                "(e.g. 500it, 2ep).")
-METHOD_OPTIONS = flags.DEFINE_list("method_options", [], "Criterion options, key=value (e.g. temperature=200).")
-BUDGET_OPTIONS = flags.DEFINE_list("budget_options", [], "Budget options, key=value (e.g. linear_keep_ratio=0.3).")
-BLOCK = flags.DEFINE_integer("block", 0, "Block-structured masks: Dense and 1x1-conv kernels keep whole blocks of "
-                             "this many consecutive inputs (4: what float TFLite runs sparse; 16 for int8); 0: "
-                             "unstructured.")
-SCORE_BATCHES = flags.DEFINE_integer("score_batches", 1, "Data-dependent criteria see this many class-balanced "
-                                     "batches of 10 examples a class (SNIP and the blend sum their gradient over one "
-                                     "pass of each); 1: the references' single batch.", lower_bound=1)
-ON_COLLAPSE = flags.DEFINE_enum("on_collapse", "warn", ["warn", "raise", "ignore"], "When masks leave a layer "
-                                "with no weight (or a criterion scores a layer all zero): warn, stop with an error "
-                                "before anything is written, or say nothing.")
 
 
-def criterion() -> str:
-    """--criterion, else --method ("dense": none)."""
-    return CRITERION.value or METHOD.value
+def method() -> str:
+    """The deprecated --method ("dense": not given); the first use says what to use instead."""
+    if METHOD.value != DENSE:
+        deprecation.note("--method", "--criterion (in tf_tickets.sanity, --procedure or --criterion)")
+    return METHOD.value
 
 
-def pruning_config(criterion_name=None) -> PruningConfig:
-    """The flags as a checked PruningConfig; `criterion_name` replaces the flags' criterion when given
-    (None and "dense" mean no criterion)."""
-    name = criterion_name if criterion_name is not None else criterion()
-    return PruningConfig(criterion=None if name in (DENSE, "file") else name, sparsity=SPARSITY.value,
-                         budget=BUDGET.value, policy=POLICY.value,
-                         criterion_options=parse_options(METHOD_OPTIONS.value, "--method_options"),
-                         budget_options=parse_options(BUDGET_OPTIONS.value, "--budget_options"),
-                         on_collapse=ON_COLLAPSE.value, block=BLOCK.value,
-                         score_batches=SCORE_BATCHES.value)
+def criterion(changes=None) -> str:
+    """--criterion (or `changes["criterion"]`), else the deprecated --method ("dense": none)."""
+    return (changes or {}).get(CRITERION.name, CRITERION.value) or method()
 
 
-def prune_at():
+def pruning_config(criterion_name=None, changes=None) -> PruningConfig:
+    """The flags (with `changes`, flag name -> value, in place of theirs) as a checked PruningConfig;
+    `criterion_name` replaces the flags' criterion when given (None and "dense" mean no criterion)."""
+    name = criterion_name if criterion_name is not None else criterion(changes)
+    return PRUNING.config({**(changes or {}), CRITERION.name: None if name in (DENSE, "file") else name})
+
+
+def prune_at(changes=None):
     """--prune_at as a Duration, or None for "init"."""
-    return None if PRUNE_AT.value == "init" else Duration.parse(PRUNE_AT.value)
+    value = (changes or {}).get(PRUNE_AT.name, PRUNE_AT.value)
+    return None if value == "init" else Duration.parse(value)
+
+
+def without_method(changes=None) -> dict:
+    """For a flagfile that leaves out the deprecated --method: the --criterion it stood for, if it was given."""
+    return {} if METHOD.value == DENSE else {CRITERION.name: criterion(changes)}

@@ -9,7 +9,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from tf_tickets import budgets, criteria
+from tf_tickets import budgets, criteria, deprecation
 from tf_tickets.errors import TicketsError
 from tf_tickets import masks as mask_ops
 from tf_tickets.pruning import collapse, stacks, survivors
@@ -186,7 +186,7 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
     magnitude_gradient), `budget` turns `sparsity` into per-layer counts (`tf_tickets.budgets`:
     global, layerwise, smart_ratio, erk, custom); data-dependent criteria draw a class-balanced
     batch from `data`. Given `masks` ({layer name: 0/1 array}, e.g. from a mask file), those are
-    used instead. `method`/`method_options` are the older names of `criterion`/`criterion_options`.
+    used instead. `method`/`method_options`, the older names of `criterion`/`criterion_options`, still work.
     Layers left without any weight are reported by name (`on_collapse`: "warn", "raise" or "ignore"),
     and whether the network is still connected (`tf_tickets.pruning.collapse`). `block` > 1: Dense and
     1x1-conv kernels keep whole blocks of `block` consecutive inputs (4 for float TFLite, 16 for int8), the
@@ -195,6 +195,8 @@ def prune(model, criterion: str = "magnitude", sparsity: float = 0.9, data=None,
     with them). Train a tf_keras result with `model.fit(..., callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])`,
     a Keras 3 one with plain `model.fit`.
     """
+    if method is not None or method_options is not None:
+        deprecation.note("prune(method=, method_options=)", "criterion=, criterion_options=")
     stack = stacks.of(model)
     stack.check_model(model)
     if on_collapse not in collapse.POLICIES:

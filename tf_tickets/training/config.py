@@ -4,39 +4,46 @@ from typing import Optional, Tuple
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.durations import Duration
+from tf_tickets.hparams import Hparams, setting
+from tf_tickets.training.execution import AUTO_LIMIT
 from tf_tickets.training.lr_schedules import SCHEDULES, make_schedule
 from tf_tickets.training.optimizers import OPTIMIZERS, make_optimizer
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Defaults are Su et al.'s CIFAR set-up, except the duration."""
+class TrainConfig(Hparams):
+    """Defaults are Su et al.'s CIFAR set-up, except the duration. Durations may be given as text; they are
+    parsed once, here. The fields' flags: `tf_tickets.training.flags`."""
 
-    training_steps: Duration = "160ep"  # durations may be given as text; they are parsed once, here
-    batch_size: int = 64
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 1e-4  # coupled L2, as in the reference
-    lr_schedule: str = "step"
-    milestones: Tuple[Duration, ...] = ("80ep", "120ep")
-    gamma: float = 0.1
-    warmup: Duration = "0it"
-    seed: int = 0
-    data_seed: Optional[int] = None  # the data order and augmentation; None: `seed` (siblings differ only here)
-    augment: bool = True
-    jit_compile: bool = False
-    steps_per_execution: int = 0  # steps per call of the train function; 0: auto (training/execution.py)
-    eval_batch_size: int = 500
-    validate_every_epoch: bool = True
+    training_steps: Duration = setting("160ep", "Duration: <N>ep or <N>it.")
+    batch_size: int = setting(64, "Global batch size.")
+    optimizer: str = setting("sgd", "Optimizer.", choices=OPTIMIZERS)
+    lr: float = setting(0.1, "Peak learning rate.")
+    momentum: float = setting(0.9, "SGD momentum.")
+    weight_decay: float = setting(1e-4, "Coupled L2 weight decay (added to the gradient of every parameter, as the "
+                                        "reference does).")
+    lr_schedule: str = setting("step", "step, cosine or constant.")
+    milestones: Tuple[Duration, ...] = setting(("80ep", "120ep"), "Step schedule milestones, as durations.")
+    gamma: float = setting(0.1, "Step schedule factor at each milestone.")
+    warmup: Duration = setting("0it", "Linear warm-up duration.")
+    seed: int = setting(0, "Seed of the initial weights and the data order.")
+    data_seed: Optional[int] = setting(
+        None, "Seed of the data order and augmentation alone (default: --seed): runs that differ only here share "
+              "their initial weights.", omit_default=True)  # added later: absent from runs that never set it
+    augment: bool = setting(True, "Use the dataset's standard augmentation.")
+    jit_compile: bool = setting(False, "Compile the train step with XLA (faster on GPU, slower on CPU).")
+    steps_per_execution: int = setting(
+        0, "Training steps per call of the compiled train function (0: for networks without convolutions as many "
+           f"as keep every callback exact, up to {AUTO_LIMIT}, else 1; 1: one, as plain Keras). Same results; less "
+           "overhead for small dense networks.", lower_bound=0)  # 0: auto (training/execution.py)
+    eval_batch_size: int = setting(500, "Batch size for evaluation.")
+    validate_every_epoch: bool = setting(True, "Evaluate on the test split after every epoch.")
 
     # Settings that change how a run is watched or how fast it goes, not what it trains.
     OBSERVATION_ONLY = ("eval_batch_size", "validate_every_epoch", "jit_compile", "steps_per_execution")
 
     def __post_init__(self):
-        object.__setattr__(self, "training_steps", Duration.parse(self.training_steps))
-        object.__setattr__(self, "warmup", Duration.parse(self.warmup))
-        object.__setattr__(self, "milestones", tuple(Duration.parse(m) for m in self.milestones))
+        super().__post_init__()
         if self.batch_size <= 0:
             raise TicketsError(f"batch size must be > 0, got {self.batch_size}")
         if self.steps_per_execution < 0:
@@ -71,15 +78,6 @@ class TrainConfig:
 
     def make_optimizer(self, steps_per_epoch: int):
         return make_optimizer(self.optimizer, self.make_schedule(steps_per_epoch), self.momentum, self.weight_decay)
-
-    def to_dict(self) -> dict:
-        """The settings as JSON values (durations as text, e.g. "160ep")."""
-        d = dataclasses.asdict(self)
-        d.update(training_steps=str(self.training_steps), warmup=str(self.warmup),
-                 milestones=[str(m) for m in self.milestones])
-        if self.data_seed is None:  # added later: absent from the identities of runs that never set it
-            del d["data_seed"]
-        return d
 
     @property
     def final_lr(self) -> float:

@@ -3,19 +3,19 @@
 A searched name is a flag of `tf_tickets.train` (`lr`, `weight_decay`, `sparsity`, `budget`,
 `criterion`, `training_steps`, ...; `learning_rate` is `lr`) or an option of a budget or a criterion
 (`linear_keep_ratio`, `schedule`, `min_density`, `temperature`, ...), which goes into `--budget_options`
-or `--method_options`. An option searched alongside `budget` (or `criterion`) applies only to the
-choices that take it: a keras-tuner conditional hyperparameter. A trial's values are put in place of
-the flags' own, then `harness.spec_from_flags()` gives its run, exactly as `tf_tickets.train` makes one,
-and `harness.flagfile()` the flagfile that trains it again.
+or `--method_options` (the criterion's). An option searched alongside `budget` (or `criterion`) applies
+only to the choices that take it: a keras-tuner conditional hyperparameter. A trial's values go, by flag
+name, in place of the flags' own into the configs they set (`harness.spec_from_flags(changes=...)`, which
+binds them to their config's fields as `tf_tickets.train` binds the flags: the same run), and into the
+flagfile that trains it again (`harness.flagfile(changes=...)`); the process's flags are never written.
 """
-import contextlib
 import dataclasses
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from absl import flags
 
-from tf_tickets import budgets, criteria, harness, run_files
+from tf_tickets import budgets, criteria, deprecation, harness, run_files
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import flags as pruning_flags
@@ -24,8 +24,8 @@ from tf_tickets.training import flags as train_flags
 from tf_tickets.tuning.space import CHOICE, LOG, Param
 
 FLAGS = flags.FLAGS
-ALIASES = {"learning_rate": "lr", "method": "criterion"}
-NOT_SEARCHED = ("run_dir", "data_dir", "mask_file", "distribution", "logical_cpus")
+ALIASES = {"learning_rate": "lr", "method": "criterion"}  # method: the deprecated name of criterion
+NOT_SEARCHED = ("run_dir", "data_dir", "mask_file", "distribution", "logical_cpus", "method")
 # Which flag carries the options of the thing a flag names: --budget's in --budget_options, ...
 OPTIONS = {"budget": ("budget_options", budgets.BUDGETS), "criterion": ("method_options", criteria.CRITERIA)}
 EVERY_BUDGET_TAKES = ("min_density",)
@@ -92,8 +92,7 @@ class Plan:
 
     def spec(self, values: dict, extra: Optional[Dict[str, str]] = None) -> RunSpec:
         """The run the flags describe with `values` (and `extra` flag values) in place of theirs."""
-        with _flags_set(self._flag_values(values, extra or {})):
-            spec = harness.spec_from_flags()
+        spec = harness.spec_from_flags(changes=self._flag_values(values, extra or {}))
         if isinstance(spec.masks, Search):
             raise TicketsError("a jackpot searches over --start_from weights, which tf_tickets.tune does not take")
         return spec
@@ -101,8 +100,7 @@ class Plan:
     def flagfile(self, values: dict, run_dir: str) -> str:
         """A flagfile for `tf_tickets.train` that trains the settings of `values` in `run_dir`."""
         extra = {"run_dir": run_dir, **self._length(values)}
-        with _flags_set(self._flag_values(values, extra)):
-            return harness.flagfile()
+        return harness.flagfile(changes=self._flag_values(values, extra))
 
     def trial_dir(self, trial_id: str) -> str:
         return os.path.join(self.root, "trials", trial_id)
@@ -141,6 +139,7 @@ class Plan:
         return {"training_steps": str(Duration(int(values[EPOCHS]) * self.epoch.amount, self.epoch.unit))}
 
     def _flag_values(self, values: dict, extra: Dict[str, str]) -> Dict[str, object]:
+        """Flag name -> the value a trial gives it (an option's flag: its items with the option's value)."""
         changes: Dict[str, object] = {}
         for setting in self.settings:
             if setting.name not in values or not setting.applies(values):
@@ -174,6 +173,8 @@ class Plan:
 
 def bind(params: Sequence[Param]) -> List[Setting]:
     """Each Param bound to the flag (or option) it sets; one-line errors for names that set nothing."""
+    if any(p.name == "method" for p in params):
+        deprecation.note("--space entry method:...", "criterion:...")
     searched = {ALIASES.get(p.name, p.name): p for p in params}
     settings = [_bind(p, searched) for p in params]
     targets = [(s.flag, s.option) for s in settings]
@@ -245,15 +246,3 @@ def _text(value) -> str:
         return str(value).lower()
     return repr(value) if isinstance(value, float) else str(value)
 
-
-@contextlib.contextmanager
-def _flags_set(values: Dict[str, object]):
-    """The flags with these values for the duration (the process's flags are left as they were)."""
-    saved = {name: FLAGS[name].value for name in values}
-    try:
-        for name, value in values.items():
-            FLAGS[name].value = value
-        yield
-    finally:
-        for name, value in saved.items():
-            FLAGS[name].value = value
