@@ -3,31 +3,32 @@
     ticket, history = tf_tickets.jackpot.search(pretrained, train_ds, sparsity=0.9, epochs=5)
     ticket.compile(...); ticket.evaluate(test_ds)        # the jackpot's own accuracy
 
-Each prunable weight gets a trainable score (`tf_tickets.pruning.scores.ScoreMask`), started from
+Each prunable weight gets a trainable score (a tf_keras model: `tf_tickets.pruning.scores.ScoreMask`; a
+Keras 3 model, any backend: `tf_tickets.pruning.keras3.scores`), started from
 magnitude pruning (1.0 kept, 0.99 pruned; per-layer counts from one global magnitude threshold, the
 classifier kept dense by default, or any budget). The scores train through a straight-through estimator
 with the reference's settings (`SearchConfig`: SGD 0.1, momentum 0.9, coupled weight decay 5e-4 on the
 scores, cosine over the search, batch 256), BatchNorm in training mode as a PyTorch model in train mode
 (batch statistics, moving statistics updated, scale and offset frozen); after each step, short
 restriction flips a fraction of each layer's mask candidates (`rate`: "constant" = 1, what the authors'
-code runs), so per-layer counts stay fixed. The found masks are handed to ordinary TF-MOT wrappers on a
-copy of the model, its pre-trained weights untouched (and its BatchNorm statistics the search's): retrain
-it with `fit` + `UpdatePruningStep` to tune them.
+code runs), so per-layer counts stay fixed. The found masks are handed to the model's ordinary carriers (TF-MOT
+wrappers; Keras 3's masked layers) on a copy of the model, its pre-trained weights untouched (and its
+BatchNorm statistics the search's): retrain it with `fit` (+ `UpdatePruningStep` for tf_keras) to tune them.
 """
 import dataclasses
+import importlib
 from typing import Optional
 
 import numpy as np
 
-from tf_tickets.backend import keras, tf
+from tf_tickets import kinds
+from tf_tickets.callbacks.binding import bind
 from tf_tickets.callbacks.restriction import RATES, ShortRestriction
 from tf_tickets.errors import TicketsError
 from tf_tickets.hparams import Hparams, setting
-from tf_tickets.pruning import Pruner, current_masks, prune, wrap
-from tf_tickets.pruning.scores import ScoreMask, wrap_scores
-from tf_tickets.pruning.wrapping import check_model
+from tf_tickets.pruning import Pruner, current_masks, prune, stacks
+from tf_tickets.pruning.carriers import ScoreCarrier, carrier_of
 from tf_tickets.training.config import TrainConfig
-from tf_tickets.training.optimizers import make_optimizer
 
 KEPT, PRUNED = 1.0, 0.99  # the initial scores of magnitude-kept and pruned weights, as in the reference
 SEARCH_SCHEDULES = ("cosine", "constant")
@@ -75,28 +76,40 @@ class SearchConfig(Hparams):
                                    lr_schedule=self.lr_schedule, milestones=(), warmup="0it")
 
 
+def _scores(model):
+    """The module that carries a search's scores in `model`'s Keras: tf_keras' `ScoreMask` wrappers
+    (`tf_tickets.pruning.scores`) or Keras 3's scored layers (`tf_tickets.pruning.keras3.scores`)."""
+    stacks.of(model).check_model(model)
+    return importlib.import_module(_SCORES[kinds.of(model)])
+
+
+_SCORES = {kinds.TF_KERAS: "tf_tickets.pruning.scores", kinds.KERAS3: "tf_tickets.pruning.keras3.scores"}
+
+
 def magnitude_start(model, sparsity: float, budget: str = "global", budget_options: Optional[dict] = None,
                     policy="conv_dense", keep_classifier_dense: bool = True):
     """The masks the search starts from: magnitude pruning of the pre-trained weights."""
     options = dict(budget_options or {})
     if keep_classifier_dense and budget == "global":
         options.setdefault("keep_classifier_dense", True)
-    return Pruner("magnitude", sparsity, budget, budget_options=options).masks(wrap(model, policy))
+    return Pruner("magnitude", sparsity, budget, budget_options=options).masks(stacks.of(model).wrap(model, policy))
 
 
 def start_search(model, sparsity: float = 0.9, budget: str = "global", budget_options: Optional[dict] = None,
-                 policy="conv_dense", keep_classifier_dense: bool = True, batch_statistics: bool = True) -> keras.Model:
-    """The search model before its first step: scores and masks set from magnitude pruning. With
-    `batch_statistics` (the reference's train mode), BatchNorm uses and updates batch statistics while
-    searching, its scale and offset frozen; with False it runs on the pre-trained moving statistics."""
-    check_model(model)
+                 policy="conv_dense", keep_classifier_dense: bool = True, batch_statistics: bool = True):
+    """The search model before its first step (a copy of `model`, a tf_keras or Keras 3 one): scores and masks
+    set from magnitude pruning. With `batch_statistics` (the reference's train mode), BatchNorm uses and
+    updates batch statistics while searching, its scale and offset frozen; with False it runs on the
+    pre-trained moving statistics."""
+    scores = _scores(model)
     start = magnitude_start(model, sparsity, budget, budget_options, policy, keep_classifier_dense)
-    search_model = wrap_scores(model, allow=lambda layer: layer.name in start, batch_statistics=batch_statistics)
-    for layer in search_model.layers:
-        if isinstance(layer, ScoreMask):
-            mask = start[layer.layer.name]
-            layer.mask.assign(mask)
-            layer.scores.assign(np.where(mask > 0, KEPT, PRUNED).astype(np.float32))
+    search_model = scores.wrap_scores(model, allow=lambda layer: layer.name in start, batch_statistics=batch_statistics)
+    for layer in stacks.of(search_model).layers(search_model):
+        carrier = carrier_of(layer)
+        if isinstance(carrier, ScoreCarrier):
+            mask = start[carrier.inner(layer).name]
+            carrier.masked_weights(layer)[0][1].assign(mask)
+            carrier.scores(layer).assign(np.where(mask > 0, KEPT, PRUNED).astype(np.float32))
     return search_model
 
 
@@ -106,38 +119,44 @@ def search(model, train_ds, sparsity: float = 0.9, epochs: int = 1, lr: float = 
            policy="conv_dense", keep_classifier_dense: bool = True,
            batch_statistics: bool = SearchConfig.batch_statistics, loss=None, steps_per_epoch: Optional[int] = None,
            verbose="auto"):
-    """Searches a jackpot in `model` (a pre-trained tf_keras model, left untouched) with `train_ds`
-    (`(x, y)` batches; the reference's batch is 256); returns (a TF-MOT-wrapped copy carrying the found
-    masks, the Keras history, whose `flips` entry counts each layer's mask changes). The optimiser settings
-    default to the reference's (`SearchConfig`). With `batch_statistics` (the default), BatchNorm's moving
-    statistics are updated by the search and carried into the returned model."""
-    if not isinstance(epochs, int) or epochs < 1:
+    """Searches a jackpot in `model` (a pre-trained tf_keras model, or a Keras 3 one on any backend; left
+    untouched) with `train_ds` (`(x, y)` batches: a `tf.data.Dataset`, or for Keras 3 a `keras.utils.PyDataset`
+    or what its backend's `fit` takes; the reference's batch is 256); returns (a copy carrying the found masks
+    (TF-MOT's wrappers for tf_keras, Keras 3's masked layers), the Keras history, whose `flips` entry counts
+    each layer's mask changes). The optimiser settings default to the reference's (`SearchConfig`). With
+    `batch_statistics` (the default), BatchNorm's moving statistics are updated by the search and carried into
+    the returned model."""
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise TicketsError(f"epochs must be a positive integer, got {epochs!r}")
+    train = SearchConfig(lr=lr, momentum=momentum, weight_decay=weight_decay, rate=rate).train_config(
+        TrainConfig(), f"{epochs}ep")  # SGD, coupled weight decay, cosine over the search
+    if steps_per_epoch is None:
+        steps_per_epoch = _length(train_ds)
+    scores = _scores(model)
     search_model = start_search(model, sparsity, budget, budget_options, policy, keep_classifier_dense,
                                 batch_statistics)
-    if steps_per_epoch is None:
-        steps_per_epoch = int(tf.data.experimental.cardinality(train_ds).numpy())
-        if steps_per_epoch < 1:
-            raise TicketsError("the dataset's length is unknown: pass steps_per_epoch")
-    schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps_per_epoch)
-    search_model.compile(make_optimizer("sgd", schedule, momentum, weight_decay),
+    keras = kinds.keras_module(model)
+    search_model.compile(train.make_optimizer(steps_per_epoch, keras),
                          loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    restriction = ShortRestriction(rate, epochs)
+    restriction = bind(ShortRestriction(rate, epochs), keras)
+    # In the order the data gives (Keras 3 would shuffle a PyDataset's batches; a tf.data pipeline is never shuffled).
     history = search_model.fit(train_ds, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=[restriction],
-                               verbose=verbose)
+                               verbose=verbose, shuffle=False)
     history.history["flips"] = dict(restriction.flips)
     if batch_statistics:
-        model = with_statistics_of(model, search_model)
+        model = scores.with_statistics_of(model, search_model)
     return prune(model, masks=current_masks(search_model), policy=policy), history
 
 
-def with_statistics_of(model, search_model) -> keras.Model:
-    """A copy of `model` whose BatchNorm moving statistics are the search model's (nothing else differs)."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    for layer in copy.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            searched = search_model.get_layer(layer.name)
-            layer.moving_mean.assign(searched.moving_mean)
-            layer.moving_variance.assign(searched.moving_variance)
-    return copy
+def _length(train_ds) -> int:
+    """Batches in one pass of `train_ds`; a one-line error where that is unknown or the data are no batches."""
+    if isinstance(train_ds, (tuple, list, dict)) or hasattr(train_ds, "shape"):
+        raise TicketsError(f"train_ds must yield (x, y) batches (a tf.data.Dataset, a keras.utils.PyDataset, a "
+                           f"DataLoader), got a {type(train_ds).__name__}")
+    try:
+        length = len(train_ds)
+    except TypeError:  # a tf.data.Dataset of unknown or infinite length, a generator
+        length = 0
+    if length < 1:
+        raise TicketsError("the dataset's length is unknown: pass steps_per_epoch")
+    return int(length)

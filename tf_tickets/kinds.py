@@ -29,6 +29,15 @@ def _of_class(cls) -> Optional[str]:
     return None
 
 
+def keras_module(obj):
+    """The Keras module `obj` (a model, a layer) belongs to: `tf_keras` or Keras 3's `keras`, loaded already
+    (`obj` is made of it); a TypeError for anything else."""
+    kind = of(obj)
+    if kind is None:
+        raise TypeError(f"expected a tf_keras or Keras 3 object, got {type(obj).__name__}")
+    return sys.modules["tf_keras" if kind == TF_KERAS else "keras"]
+
+
 def keras3_backend() -> str:
     """The backend Keras 3 runs on ("tensorflow", "jax", "torch", ...); imports Keras 3 if it is not yet."""
     keras = sys.modules.get("keras")

@@ -12,19 +12,17 @@ import tempfile
 import logging as py_logging
 from typing import Callable, List, Optional, Sequence
 
-
-from tf_tickets.backend import tfmot
 from tf_tickets import checks, models, run_files
 from tf_tickets.callbacks import rewind
-from tf_tickets.data import ImageData, pipeline
+from tf_tickets.data import ImageData
+from tf_tickets.data.batches import steps_per_epoch
 from tf_tickets.durations import Duration
 from tf_tickets.files import write_atomic, write_json
 from tf_tickets.masks import save as save_mask_file
 from tf_tickets.pruning import assign_masks, collapse, current_masks, format_report, sparsity_report, strip
 from tf_tickets.pruning.report import totals
 from tf_tickets.runs import RunSpec
-from tf_tickets.training import loop
-from tf_tickets.training.compiled import CompiledModels
+from tf_tickets.training import trainers
 from tf_tickets.training.run_dir import RunDir
 
 __all__ = ["Run", "RunSpec", "build_model", "execute", "finish"]
@@ -33,13 +31,15 @@ REINIT_SEED_OFFSET = 10007  # the reinitialisation check draws fresh weights fro
 
 
 class Run:
-    """One run being set up: its spec and data, and what its parts share, each made once."""
+    """One run being set up: its spec and data, and what its parts share, each made once. `trainer` is the
+    training loop of the model's Keras (`tf_tickets.training.trainers`), known once the model is built."""
 
     def __init__(self, spec: RunSpec, data: ImageData, build: Optional[Callable] = None):
         self.spec, self.data, self.build = spec, data, build
         self.seed = spec.train.seed
         self.check = checks.get(spec.check) if spec.check else None
-        self.steps_per_epoch = pipeline.steps_per_epoch(len(data.x_train), spec.train.batch_size)
+        self.steps_per_epoch = steps_per_epoch(len(data.x_train), spec.train.batch_size)
+        self.trainer = None
         corrupt = self.check.corrupt if self.check and self.check.corrupt else None
         self.pruning_data = corrupt(data, self.seed) if corrupt else data  # what the pruning step sees
         # A run whose training decides masks (a dense run whose weights later stages prune, a run that prunes
@@ -60,9 +60,9 @@ class Run:
         return self.spec.pruning.pruner(self.seed, **options)
 
     def scoring_data(self):
-        """What a data-dependent criterion sees: the training pipeline (augmented, shuffled by the seed)."""
-        train = self.spec.train
-        return pipeline.train_dataset(self.pruning_data, train.batch_size, train.order_seed, augment=train.augment)
+        """What a data-dependent criterion sees: the training data (augmented, shuffled by the seed), as the
+        model's Keras trains on it."""
+        return self.trainer.scoring_data(self.pruning_data, self.spec.train)
 
     def fresh_model(self, seed: int):
         """The registry's model `spec.model`, or the user's own `build(seed)`."""
@@ -74,6 +74,7 @@ class Run:
 def build_model(run: Run):
     """The seeded model (or the start weights), wrapped by the pruning policy unless the run is dense."""
     model = run.fresh_model(run.seed)
+    run.trainer = trainers.of(model)
     if run.start_weights is not None:
         rewind.restore(model, run.start_weights)
     return model if run.spec.dense else run.spec.masks.wrap(run, model)
@@ -98,19 +99,20 @@ def output_callbacks(run: Run, run_dir: RunDir, chief: bool) -> List:
 
 def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True,
             verbose: Optional[int] = None, build: Optional[Callable] = None,
-            compiled: Optional[CompiledModels] = None, callbacks: Sequence = ()) -> dict:
+            compiled=None, callbacks: Sequence = ()) -> dict:
     """Trains the run (resuming it if it was cut short) and returns its results.
 
     The initial masks are computed and checked against the model before the run directory is claimed,
     so that bad input (say, labels beyond the model's classes) leaves nothing behind. Log lines of the
     run go to its directory's log file as well. `verbose`: Keras' verbosity for `fit` (None: default);
-    `build(seed)`: the user's own model instead of the registry's `spec.model`; `compiled`: the compiled
-    models a grid's runs share (`training/compiled.py`); `callbacks`: Keras callbacks called before those
-    that write the run's files (a grid's `KeepClaim`).
+    `build(seed)`: the user's own model (tf_keras, or Keras 3 on any backend) instead of the registry's
+    `spec.model`; `compiled`: the compiled models a grid's tf_keras runs share (`training/compiled.py`);
+    `callbacks`: Keras callbacks called before those that write the run's files (a grid's `KeepClaim`).
     """
     run = Run(spec, data, build)
     with held_log() as earlier:  # what pruning says before the directory exists goes to its log file too
-        model = loop.build_in_scope(lambda: build_model(run), strategy)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():  # the strategy's variables
+            model = build_model(run)
         callbacks = list(callbacks) + check_callbacks(run, model)
         masks = spec.masks.initial_masks(run, model)
         if masks is not None:
@@ -124,11 +126,11 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
 def _train(run: Run, model, callbacks, run_dir, strategy, chief, verbose, compiled=None) -> dict:
     spec = run.spec
     if not spec.dense:
-        step = [tfmot.sparsity.keras.UpdatePruningStep()] if spec.masks.uses_pruning_step else []
+        step = run.trainer.pruning_callbacks(spec.masks.uses_pruning_step)  # TF-MOT's UpdatePruningStep, or none
         callbacks = step + spec.masks.callbacks(run) + callbacks
     callbacks += output_callbacks(run, run_dir, chief)
-    model, results = loop.train(model, run.train_data, spec.train, run_dir, strategy, callbacks=callbacks,
-                                initial_step=spec.start.step, verbose=verbose, compiled=compiled)
+    model, results = run.trainer.train(model, run.train_data, spec.train, run_dir, strategy, callbacks=callbacks,
+                                       initial_step=spec.start.step, verbose=verbose, compiled=compiled)
     return finish(run, model, results, run_dir, chief)
 
 

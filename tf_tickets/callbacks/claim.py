@@ -6,11 +6,11 @@ callback, placed before the checkpoint and metrics callbacks, raises `ClaimLost`
 (once its heartbeat thread has noticed) or, reading the claim file, at the epoch's end and when
 training ends: the run is then never written by two live workers.
 """
-from tf_tickets.backend import keras
+from tf_tickets.callbacks.binding import Callback
 from tf_tickets.training.claims import Claim
 
 
-class KeepClaim(keras.callbacks.Callback):
+class KeepClaim(Callback):
     def __init__(self, claim: Claim):
         super().__init__()
         self.claim = claim

@@ -6,12 +6,12 @@ import math
 import os
 import time
 
-from tf_tickets.backend import keras
 from tf_tickets import files
+from tf_tickets.callbacks.binding import Callback
 from tf_tickets.run_files import METRICS_CSV, METRICS_JSON
 
 
-class MetricsLog(keras.callbacks.Callback):
+class MetricsLog(Callback):
     def __init__(self, directory: str, learning_rate=None, enabled: bool = True):
         super().__init__()
         self._json = os.path.join(directory, METRICS_JSON)

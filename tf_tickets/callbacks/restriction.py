@@ -12,9 +12,10 @@ from typing import Dict
 
 import numpy as np
 
-from tf_tickets.backend import keras
+from tf_tickets.callbacks.binding import Callback
 from tf_tickets.masks import top_k
-from tf_tickets.pruning.scores import ScoreMask
+from tf_tickets.pruning import stacks
+from tf_tickets.pruning.carriers import ScoreCarrier, carrier_of
 
 RATES = ("constant", "cosine")
 
@@ -37,8 +38,9 @@ def restrict(scores: np.ndarray, mask: np.ndarray, rate: float) -> np.ndarray:
     return new.reshape(mask.shape)
 
 
-class ShortRestriction(keras.callbacks.Callback):
-    """Applies `restrict` to every `ScoreMask` layer after each training batch; counts the flips."""
+class ShortRestriction(Callback):
+    """Applies `restrict` to every layer whose mask follows scores (a `ScoreCarrier`'s: tf_keras' `ScoreMask`,
+    Keras 3's scored layers) after each training batch; counts the flips."""
 
     def __init__(self, rate: str = "constant", epochs: int = 1):
         super().__init__()
@@ -51,11 +53,15 @@ class ShortRestriction(keras.callbacks.Callback):
         self.rate = 1.0 if self.schedule == "constant" else 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
 
     def on_train_batch_end(self, batch, logs=None):
-        for layer in self.model.layers:
-            if isinstance(layer, ScoreMask):
-                mask = layer.mask.numpy()
-                new = restrict(layer.scores.numpy(), mask, self.rate)
+        model = self.model  # read once: on JAX, reading it brings the step's state back into the variables
+        for layer in stacks.of(model).layers(model):
+            carrier = carrier_of(layer)
+            if isinstance(carrier, ScoreCarrier):
+                mask_variable = carrier.masked_weights(layer)[0][1]
+                mask = mask_variable.numpy()
+                new = restrict(carrier.scores(layer).numpy(), mask, self.rate)
                 flipped = int(np.count_nonzero(new != mask))
                 if flipped:
-                    layer.mask.assign(new)
-                    self.flips[layer.layer.name] = self.flips.get(layer.layer.name, 0) + flipped
+                    mask_variable.assign(new)
+                    name = carrier.inner(layer).name
+                    self.flips[name] = self.flips.get(name, 0) + flipped

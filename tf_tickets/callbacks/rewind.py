@@ -9,7 +9,7 @@ from typing import Dict
 
 import numpy as np
 
-from tf_tickets.backend import keras
+from tf_tickets.callbacks.binding import Callback
 from tf_tickets.callbacks.step_counter import StepCounter
 from tf_tickets.errors import TicketsError
 from tf_tickets.files import write_atomic_bytes
@@ -58,7 +58,7 @@ class CaptureWeights(StepCounter):
         self._maybe_capture()
 
 
-class AtFirstStep(keras.callbacks.Callback):
+class AtFirstStep(Callback):
     """Acts once, when a run starts at `start_step`; not when a killed run resumes (its checkpoint
     already holds what the action changed). The action is `action(model)`, or a subclass's `apply`."""
 

@@ -8,10 +8,10 @@ training loop runs as many steps per call as keeps them exact.
 """
 from typing import Optional, Sequence
 
-from tf_tickets.backend import keras
+from tf_tickets.callbacks.binding import Callback
 
 
-class StepCounter(keras.callbacks.Callback):
+class StepCounter(Callback):
     def on_train_begin(self, logs=None):
         self.step = int(self.model.optimizer.iterations.numpy())
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import sys
 import weakref
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import keras
 import numpy as np
@@ -235,11 +235,12 @@ class SecondOrderBatchNormalization(keras.layers.BatchNormalization):
 
 
 def plain_copy(model, plain_class, dtype: Optional[str] = None, second_order: bool = False,
-               masks: Optional[Dict[int, object]] = None):
+               masks: Optional[Dict[int, object]] = None, hidden: Set[int] = frozenset()):
     """A new model of `model`'s architecture holding its weights: each layer rebuilt as `plain_class(layer)`,
     every layer and the input in `dtype` when given (float64 for SynFlow), BatchNorm as
     `SecondOrderBatchNormalization` with `second_order`. `masks` ({id of a weight: its mask variable}): those
-    weights are copied multiplied by their masks, and the masks themselves are left out. Functional and
+    weights are copied multiplied by their masks, and the masks themselves are left out, as are the variables
+    whose ids are in `hidden` (a search's scores). Functional and
     Sequential models are cloned layer by layer; a subclassed model is rebuilt from its config as
     `keras.models.clone_model` does (its layers are whatever its own __init__ makes), under a `dtype` policy.
     Lambda layers are copied too (Keras' safe mode, which refuses to rebuild a lambda from a config, is for
@@ -274,7 +275,7 @@ def plain_copy(model, plain_class, dtype: Optional[str] = None, second_order: bo
                            f"({[l.name for l in targets][:4]} against {[l.name for l in sources][:4]})")
     for source, target in zip(sources, targets):
         target.name = source.name  # a subclassed model's copy named its layers anew: masks go by name
-    fill(copy, model, masks)
+    fill(copy, model, masks, hidden)
     return copy
 
 
@@ -291,11 +292,11 @@ def _zero_initializers(layer) -> Dict[str, object]:
     return swapped
 
 
-def fill(copy, model, masks: Optional[Dict[int, object]] = None) -> None:
+def fill(copy, model, masks: Optional[Dict[int, object]] = None, hidden: Set[int] = frozenset()) -> None:
     """Sets every weight of `copy` (a `plain_copy` of `model`'s architecture) from `model`'s, those in `masks`
-    ({id of a weight: its mask}) multiplied by their masks, the masks themselves left out."""
+    ({id of a weight: its mask}) multiplied by their masks, the masks themselves and `hidden` left out."""
     masks = masks or {}
-    left_out = {id(mask) for mask in masks.values()}
+    left_out = {id(mask) for mask in masks.values()} | set(hidden)
     for source, target in zip(own_layers(model), own_layers(copy)):
         theirs = [w for w in source.weights if id(w) not in left_out]
         mine = target.weights

@@ -75,6 +75,23 @@ class MaskCarrier(abc.ABC):
             raise TicketsError(f"mask {key!r} holds values other than 0 and 1")
         return mask.astype(np.float32)
 
+    def hidden_weights(self, layer) -> list:
+        """The carrier's own variables in `layer` besides the masks (a search's scores): like the masks, never
+        part of the model's weights (snapshots, plain copies)."""
+        return []
+
+
+class ScoreCarrier(MaskCarrier):
+    """A carrier whose mask follows trainable scores over frozen weights (a lottery-jackpot search, one per
+    Keras); `tf_tickets.callbacks.restriction` moves the masks towards the scores after each step."""
+
+    @abc.abstractmethod
+    def scores(self, layer):
+        """The scores variable of `layer`'s masked weight (its shape)."""
+
+    def hidden_weights(self, layer):
+        return [self.scores(layer)]
+
 
 CARRIERS: List[MaskCarrier] = []
 

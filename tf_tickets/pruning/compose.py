@@ -16,8 +16,8 @@ from absl import logging
 
 from tf_tickets import masks as mask_ops
 from tf_tickets.errors import TicketsError
+from tf_tickets.pruning import stacks
 from tf_tickets.pruning.pruner import Pruner
-from tf_tickets.pruning.wrapping import check_model, wrap
 
 COMBINATIONS = {"union": mask_ops.union, "intersection": mask_ops.intersection}
 
@@ -59,16 +59,26 @@ def _layout(ranking) -> mask_ops.Layout:
 def combine_masks(models, op: str = "union", sparsity: float = 0.9, criterion: str = "magnitude",
                   budget: str = "global", policy="conv_dense", data=None, seed: int = 0,
                   criterion_options: Optional[dict] = None, budget_options: Optional[dict] = None) -> Dict[str, np.ndarray]:
-    """Masks ({layer name: 0/1 array}) combining trained tf_keras `models` of one architecture (siblings)
+    """Masks ({layer name: 0/1 array}) combining trained `models` of one architecture (siblings; tf_keras, or
+    Keras 3 on any backend)
     by `op` ("union" or "intersection"), keeping exactly as many weights as one of them pruned alone by
     `criterion` under `budget` at `sparsity`. `data` for a data-dependent criterion. Layers are matched by
     name, or by position where the names differ (models built in one process: dense_4, dense_8), and the
     masks carry the first model's names. The models are not changed; hand the masks to
     `tf_tickets.prune(start_model, masks=...)`, which matches layers the same way."""
-    if len(models) < 2:
-        raise TicketsError(f"a {op} needs at least two networks, got {len(models)}")
+    models = list(models) if isinstance(models, (list, tuple)) else models
+    if not isinstance(models, list) or len(models) < 2:
+        raise TicketsError(f"a {op} needs a list of at least two networks, got {_count(models)}")
+    if op not in COMBINATIONS:
+        raise TicketsError(f"unknown mask combination {op!r}; known: {', '.join(COMBINATIONS)}")
     for model in models:
-        check_model(model)
+        stacks.of(model).check_model(model)  # tf_keras or Keras 3, each one a model masks can go on
+    if len({stacks.of(model) for model in models}) > 1:
+        raise TicketsError("the networks mix tf_keras and Keras 3 models: combine networks of one Keras")
     pruner = Pruner(criterion, sparsity, budget, seed, criterion_options, budget_options)
-    rankings = [pruner.ranking(wrap(model, policy), data=data) for model in models]
+    rankings = [pruner.ranking(stacks.of(model).wrap(model, policy), data=data) for model in models]
     return combine(op, rankings, sparsity, budget)
+
+
+def _count(models) -> str:
+    return str(len(models)) if isinstance(models, list) else f"a {type(models).__name__}"

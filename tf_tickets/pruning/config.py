@@ -12,7 +12,7 @@ from typing import Optional
 from tf_tickets import budgets, criteria
 from tf_tickets.errors import TicketsError
 from tf_tickets.hparams import Hparams, setting
-from tf_tickets.pruning import collapse, policies
+from tf_tickets.pruning import collapse, policy_names
 
 DENSE = "dense"  # the command line's word for "no criterion, no pruning"
 
@@ -50,7 +50,7 @@ class PruningConfig(Hparams):
         if self.criterion is not None:
             criteria.make(self.criterion, **dict(self.criterion_options))
         budgets.make(self.budget, **dict(self.budget_options))
-        policies.POLICIES.lookup(self.policy)
+        policy_names.NAMES.lookup(self.policy)  # each Keras makes its own policy of the name
         if self.on_collapse not in collapse.POLICIES:
             raise TicketsError(f"on_collapse must be one of {', '.join(collapse.POLICIES)}, got {self.on_collapse!r}")
         if self.block < 0 or self.block == 1:

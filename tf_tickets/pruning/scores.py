@@ -8,10 +8,11 @@ decided outside, after each step (`tf_tickets.callbacks.restriction`). TF-MOT's 
 this: it writes w * mask back into the weights, so a weight pruned once could never come back.
 
 `ScoreCarrier` makes these layers carry masks like TF-MOT's wrapper does, so reports, collapse checks
-and mask files work on a search model too.
+and mask files work on a search model too. This is the tf_keras side of `tf_tickets.jackpot`; Keras 3's is
+`tf_tickets.pruning.keras3.scores`, with the same functions (`wrap_scores`, `with_statistics_of`).
 """
 from tf_tickets.backend import keras, tf
-from tf_tickets.pruning import carrier
+from tf_tickets.pruning import carrier, carriers
 
 
 @keras.utils.register_keras_serializable("tf_tickets")
@@ -36,9 +37,12 @@ class ScoreMask(keras.layers.Wrapper):
         return self.layer.compute_output_shape(input_shape)
 
 
-class ScoreCarrier(carrier.MaskCarrier):
+class ScoreCarrier(carriers.ScoreCarrier):
     def carries(self, layer):
         return isinstance(layer, ScoreMask)
+
+    def scores(self, layer):
+        return layer.scores
 
     def masked_weights(self, layer):
         return [(layer.layer.kernel, layer.mask)]
@@ -100,3 +104,15 @@ def freeze_affine(layer) -> None:
         if weight is not None and any(weight is w for w in layer._trainable_weights):
             layer._trainable_weights = [w for w in layer._trainable_weights if w is not weight]
             layer._non_trainable_weights.append(weight)
+
+
+def with_statistics_of(model, search_model) -> keras.Model:
+    """A copy of `model` whose BatchNorm moving statistics are the search model's (nothing else differs)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for layer in copy.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            searched = search_model.get_layer(layer.name)
+            layer.moving_mean.assign(searched.moving_mean)
+            layer.moving_variance.assign(searched.moving_variance)
+    return copy

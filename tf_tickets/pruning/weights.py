@@ -10,13 +10,16 @@ import numpy as np
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import stacks
-from tf_tickets.pruning.carriers import apply_masks, inner_layer, targets, weight_attr
+from tf_tickets.pruning.carriers import apply_masks, carrier_of, inner_layer, targets, weight_attr
 
 
 def _variables(model):
-    masks = {id(t.mask) for t in targets(model)}  # a Keras 3 layer holds its masks among its own weights
-    return {f"{layer.name}/{weight_attr(w)}": w for layer in map(inner_layer, stacks.of(model).layers(model))
-            for w in layer.weights if id(w) not in masks}
+    layers = stacks.of(model).layers(model)
+    # A Keras 3 layer holds its masks (and a search's scores) among its own weights.
+    hidden = {id(t.mask) for t in targets(model)}
+    hidden.update(id(w) for layer in layers if carrier_of(layer) for w in carrier_of(layer).hidden_weights(layer))
+    return {f"{layer.name}/{weight_attr(w)}": w for layer in map(inner_layer, layers)
+            for w in layer.weights if id(w) not in hidden}
 
 
 def snapshot(model) -> Dict[str, np.ndarray]:

@@ -12,14 +12,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from absl import logging
 
-from tf_tickets import criteria, jackpot
+from tf_tickets import criteria, jackpot, kinds
 from tf_tickets import masks as mask_files
-from tf_tickets.backend import tfmot
 from tf_tickets.callbacks import PruneAtStep, rewind
 from tf_tickets.callbacks.restriction import RATES, ShortRestriction
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
-from tf_tickets.pruning import assign_masks, collapse, compose, wrap
+from tf_tickets.pruning import assign_masks, collapse, compose, stacks
 from tf_tickets.runs.refs import Ref, path_of, resolved
 
 Masks = Dict[str, np.ndarray]
@@ -37,8 +36,9 @@ class MaskSource:
         return None
 
     def wrap(self, run, model):
-        """`model` with its prunable layers carrying masks (TF-MOT's wrappers, by the run's policy)."""
-        return wrap(model, run.spec.pruning.policy, self.schedule_for(run))
+        """`model` with its prunable layers carrying masks, by the run's policy (TF-MOT's wrappers on a tf_keras
+        model, masks in a Keras 3 model's own layers: the model's stack)."""
+        return stacks.of(model).wrap(model, run.spec.pruning.policy)
 
     def validate(self, pruning) -> None:
         """One-line errors for settings this source cannot work with."""
@@ -186,10 +186,20 @@ class Gradual(MaskSource):
         return begin, end
 
     def schedule_for(self, run):
+        from tf_tickets.backend import tfmot  # TF-MOT's schedule, for a tf_keras model (`wrap`)
+
         begin, end = self.steps(run)
         sparsity = run.spec.pruning.sparsity
         return lambda layer: tfmot.sparsity.keras.PolynomialDecay(0.0, sparsity, begin, end, power=self.power,
                                                                   frequency=self.frequency)
+
+    def wrap(self, run, model):
+        if kinds.of(model) != kinds.TF_KERAS:
+            raise TicketsError("gmp is TF-MOT's gradual magnitude pruning, which prunes tf_keras models only: for "
+                               "a Keras 3 model pick another procedure (lottery, lr_rewinding, ...)")
+        from tf_tickets.pruning.wrapping import wrap
+
+        return wrap(model, run.spec.pruning.policy, self.schedule_for(run))
 
     def pruning_identity(self):
         return {"method": "gmp", "gmp": {"begin": str(self.begin), "end": str(self.end) if self.end else None,

@@ -14,21 +14,19 @@ Only a caller that keeps no trained model from one run to the next may pass one:
 the kept model, which the next run overwrites. Models whose training draws random numbers (dropout,
 noise, random augmentation layers) are not shared: their random ops would go on from where the last run
 left them, and a run would depend on the runs before it. Nor are models under a distribution strategy or
-a mixed-precision policy, which this has not been checked with.
+a mixed-precision policy, which this has not been checked with. Keras 3 runs (`training.keras3`) share none: a
+grid keeps its `CompiledModels` without loading TensorFlow, which the first tf_keras model to share one loads.
 """
 import collections
 import dataclasses
-from typing import List, Optional
-
-from tf_tickets.backend import keras, tf
-from tf_tickets.models.common import architecture
+from typing import List
 
 KEEP = 4  # settings kept; the least recently used model goes first
 
 
 @dataclasses.dataclass
 class _Kept:
-    model: keras.Model
+    model: object  # a compiled tf_keras Model
     optimizer_start: List  # the optimizer's variables before the first step
     # Keras lowers it for an epoch's last call and puts it back only if the epoch goes on: a run that
     # stops there leaves it lowered.
@@ -43,6 +41,8 @@ class CompiledModels:
     @staticmethod
     def sharable(model, strategy) -> bool:
         """Whether runs may share `model`'s compiled form (see the module's docstring)."""
+        from tf_tickets.backend import keras, tf
+
         random = keras.__internal__.layers.BaseRandomLayer
         return (strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy()
                 and keras.mixed_precision.global_policy().name == "float32"
@@ -52,9 +52,11 @@ class CompiledModels:
     def key(model, settings) -> str:
         """What a kept model is found by: `model`'s architecture and the training `settings` it is compiled
         with (anything whose repr differs when the compiled functions or optimizer would)."""
+        from tf_tickets.models.common import architecture
+
         return f"{architecture(model)}|{settings!r}"
 
-    def take(self, key: str, model) -> Optional[keras.Model]:
+    def take(self, key: str, model):
         """The model kept under `key`, holding `model`'s weights, its optimizer and steps per call as before
         the first step; None if none is kept."""
         kept = self._kept.get(key)
@@ -70,6 +72,8 @@ class CompiledModels:
 
     def keep(self, key: str, model) -> None:
         """Keeps `model`, compiled, its optimizer built and not yet stepped, under `key`."""
+        from tf_tickets.backend import tf
+
         start = [tf.identity(v) for v in model.optimizer.variables]
         self._kept[key] = _Kept(model, start, int(model.steps_per_execution.numpy()))
         while len(self._kept) > self._keep:

@@ -1,13 +1,14 @@
 """What one training run needs besides the model and the data, checked before anything is written."""
 import dataclasses
+import importlib
 from typing import Optional, Tuple
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.durations import Duration
 from tf_tickets.hparams import Hparams, setting
 from tf_tickets.training.execution import AUTO_LIMIT
-from tf_tickets.training.lr_schedules import SCHEDULES, make_schedule
-from tf_tickets.training.optimizers import OPTIMIZERS, make_optimizer
+from tf_tickets.training import choices
+from tf_tickets.training.choices import OPTIMIZERS, SCHEDULES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,13 +72,24 @@ class TrainConfig(Hparams):
     def epochs(self, steps_per_epoch: int) -> int:
         return self.training_steps.to_epochs(steps_per_epoch)
 
-    def make_schedule(self, steps_per_epoch: int):
-        return make_schedule(self.lr_schedule, self.lr, self.total_steps(steps_per_epoch),
-                             [m.to_steps(steps_per_epoch) for m in self.milestones],
-                             self.gamma, self.warmup.to_steps(steps_per_epoch))
+    def make_schedule(self, steps_per_epoch: int, keras=None):
+        """The schedule in `keras`, the Keras module that trains: tf_keras (None: the default) or Keras 3."""
+        steps = (self.lr_schedule, self.lr, self.total_steps(steps_per_epoch),
+                 [m.to_steps(steps_per_epoch) for m in self.milestones], self.gamma,
+                 self.warmup.to_steps(steps_per_epoch))
+        if keras is None or keras.__name__ == "tf_keras":
+            from tf_tickets.training.lr_schedules import make_schedule  # tf_keras's, with its warm-up schedule
 
-    def make_optimizer(self, steps_per_epoch: int):
-        return make_optimizer(self.optimizer, self.make_schedule(steps_per_epoch), self.momentum, self.weight_decay)
+            return make_schedule(*steps)
+        return choices.make_schedule(keras, *steps)
+
+    def make_optimizer(self, steps_per_epoch: int, keras=None):
+        """The optimizer (coupled L2, as the reference) in `keras`: tf_keras (None: the default) or Keras 3."""
+        tf_keras = keras is None or keras.__name__ == "tf_keras"
+        module = "tf_tickets.training.optimizers" if tf_keras else "tf_tickets.training.keras3.optimizers"
+        make_optimizer = importlib.import_module(module).make_optimizer
+        return make_optimizer(self.optimizer, self.make_schedule(steps_per_epoch, keras), self.momentum,
+                              self.weight_decay)
 
     @property
     def final_lr(self) -> float:

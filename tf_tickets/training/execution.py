@@ -14,14 +14,11 @@ ResNet20 took 1.25x on one machine and 0.83-1.05x on another (its convolutions a
 import math
 from typing import Iterable
 
-from tf_tickets.backend import keras, tf
-from tf_tickets.pruning.schedules import FixedMask
 
 # "auto": at most this many steps per call. Each call costs about 3 ms of Python and dispatch besides its
 # steps (LeNet-300-100, 2-core CPU): at 128 that is 3% of an epoch of 0.7 ms steps, against 12% at 32, and a
 # progress bar still moves about ten times a second.
 AUTO_LIMIT = 128
-CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.DepthwiseConv2D)
 BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
 
 
@@ -29,8 +26,11 @@ def needs_every_step(callback, model) -> bool:
     if hasattr(callback, "steps_that_matter"):
         return callback.steps_that_matter() is None
     if callback.__class__.__name__ == "UpdatePruningStep":
+        from tf_tickets.pruning.schedules import FixedMask  # TF-MOT's callback: tf_keras is loaded
+
         return not all(isinstance(s, FixedMask) for s in schedules(model))
-    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook) for hook in BATCH_HOOKS)
+    # A hook that does nothing is marked so (Keras' own, and those of tf_tickets' callbacks: `callbacks.binding`).
+    return any(not getattr(getattr(type(callback), hook), "_is_default", False) for hook in BATCH_HOOKS)
 
 
 def schedules(model):
@@ -42,8 +42,11 @@ def schedules(model):
 
 def auto_limit(model) -> int:
     """The most steps per call "auto" may choose for `model`: AUTO_LIMIT without convolutions, else 1."""
+    from tf_tickets.backend import keras  # a tf_keras model's
+
+    convolutions = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.DepthwiseConv2D)
     layers = [getattr(layer, "layer", layer) for layer in model.layers]  # TF-MOT wrappers hold the layer
-    return 1 if any(isinstance(layer, CONVOLUTIONS) for layer in layers) else AUTO_LIMIT
+    return 1 if any(isinstance(layer, convolutions) for layer in layers) else AUTO_LIMIT
 
 
 def steps_per_execution(callbacks: Iterable, model, steps_per_epoch: int, initial_step: int, limit: int) -> int:
@@ -72,6 +75,8 @@ def trace_each_step_once(model) -> None:
     loop, so AutoGraph traces the whole step a second time to learn its structure, once per run: 0.1 s of
     a pruned LeNet-300-100's run (TF-MOT's wrappers make the step costly to trace), measured. Here the
     loop calls Keras' one-step function, the one `fit` runs at one step per call, traced once."""
+    from tf_tickets.backend import tf  # a tf_keras model's (this module loads no framework for Keras 3's runs)
+
     count = model.steps_per_execution
     if count is None or model.run_eagerly or isinstance(
             model.distribute_strategy, tf.distribute.experimental.ParameterServerStrategy):
@@ -94,6 +99,8 @@ def _steps(one_step, count):
     do. The outputs' structure is read from `one_step`'s own trace, so the step appears once in the graph
     (calling it once more after the loop, as this did before, doubled the graph Grappler optimises and the
     executor instantiates: 0.06 s more in a pruned LeNet-300-100's first call, measured)."""
+    from tf_tickets.backend import tf
+
     @tf.function(reduce_retracing=True, autograph=False)
     def steps(iterator):
         structure = one_step.get_concrete_function(iterator).structured_outputs
@@ -116,4 +123,6 @@ def _steps(one_step, count):
 
 def _zeros_like_traced(tensor):
     """Zeros of a traced output's dtype, and of its shape where known (0 for an unknown dimension)."""
+    from tf_tickets.backend import tf
+
     return tf.zeros([] if tensor.shape.rank is None else [d or 0 for d in tensor.shape], tensor.dtype)

@@ -6,8 +6,9 @@ from typing import Callable, Iterable, Optional, Tuple, TypeVar
 
 from absl import logging
 
-from tf_tickets.backend import keras, tf
+from tf_tickets.backend import keras, tf, tfmot
 from tf_tickets.callbacks import MetricsLog, ResumableCheckpoint, StopAtStep
+from tf_tickets.callbacks.binding import bind
 from tf_tickets.data import ImageData, pipeline
 from tf_tickets.training import execution
 from tf_tickets.training.compiled import CompiledModels
@@ -22,6 +23,16 @@ def compile_model(model, config: TrainConfig, steps_per_epoch: int, steps_per_ex
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
                   jit_compile=config.jit_compile, steps_per_execution=steps_per_execution)
     return model
+
+
+def scoring_data(data: ImageData, config: TrainConfig) -> tf.data.Dataset:
+    """What a data-dependent criterion sees: the training pipeline (augmented, shuffled by the seed)."""
+    return pipeline.train_dataset(data, config.batch_size, config.order_seed, augment=config.augment)
+
+
+def pruning_callbacks(uses_pruning_step: bool):
+    """What TF-MOT's wrappers need while the model trains: its `UpdatePruningStep`, unless no wrapper is TF-MOT's."""
+    return [tfmot.sparsity.keras.UpdatePruningStep()] if uses_pruning_step else []
 
 
 T = TypeVar("T")
@@ -54,8 +65,8 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
     epochs = config.epochs(steps_per_epoch)
     started = time.time()
 
-    callbacks = list(callbacks)
-    stop = StopAtStep(total_steps)
+    callbacks = [bind(c, keras) for c in callbacks]  # tf_tickets' own are written for any Keras
+    stop = bind(StopAtStep(total_steps), keras)
     limit = config.steps_per_execution or execution.auto_limit(model)
     per_call = execution.steps_per_execution(callbacks + [stop], model, steps_per_epoch, initial_step, limit)
     with strategy.scope():
@@ -85,7 +96,7 @@ def train(model: keras.Model, data: ImageData, config: TrainConfig, run_dir: Run
                                           augment=config.augment)
         validation = pipeline.eval_dataset(data, config.eval_batch_size) if config.validate_every_epoch else None
         schedule = config.make_schedule(steps_per_epoch)
-        own = [stop, MetricsLog(run_dir.path, schedule, enabled=chief), checkpoint]
+        own = [stop, bind(MetricsLog(run_dir.path, schedule, enabled=chief), keras), checkpoint]
         if chief:
             own.append(keras.callbacks.TensorBoard(run_dir.tensorboard, profile_batch=0))
         model.fit(train_ds, epochs=epochs, initial_epoch=start_epoch, steps_per_epoch=steps_per_epoch,

@@ -7,9 +7,8 @@ is known.
 from typing import Sequence
 
 from tf_tickets.backend import keras, tf
-from tf_tickets.errors import TicketsError
-
-SCHEDULES = ("step", "cosine", "constant")
+from tf_tickets.training import choices
+from tf_tickets.training.choices import SCHEDULES  # noqa: F401  (where it has always been found)
 
 
 @keras.utils.register_keras_serializable("tf_tickets")
@@ -41,24 +40,5 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 def make_schedule(name: str, lr: float, total_steps: int, milestones: Sequence[int] = (),
                   factor: float = 0.1, warmup_steps: int = 0):
-    """Builds the schedule; milestones are step numbers, sorted."""
-    if lr <= 0:
-        raise TicketsError(f"learning rate must be > 0, got {lr}")
-    if name == "step":
-        milestones = sorted(int(m) for m in milestones)
-        if not milestones:
-            schedule = keras.optimizers.schedules.PiecewiseConstantDecay([total_steps + 1], [lr, lr])
-        else:
-            values = [lr * factor ** i for i in range(len(milestones) + 1)]
-            schedule = keras.optimizers.schedules.PiecewiseConstantDecay(milestones, values)
-    elif name == "cosine":
-        schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, total_steps - warmup_steps))
-        if warmup_steps:
-            # CosineDecay has its own warm-up: from `initial` to `warmup_target`, then decays.
-            return keras.optimizers.schedules.CosineDecay(
-                0.0, decay_steps=max(1, total_steps - warmup_steps), warmup_target=lr, warmup_steps=warmup_steps)
-    elif name == "constant":
-        schedule = keras.optimizers.schedules.PiecewiseConstantDecay([total_steps + 1], [lr, lr])
-    else:
-        raise TicketsError(f"unknown learning-rate schedule {name!r}; known: {', '.join(SCHEDULES)}")
-    return WarmupSchedule(schedule, warmup_steps) if warmup_steps else schedule
+    """Builds the schedule in tf_keras; milestones are step numbers, sorted."""
+    return choices.make_schedule(keras, name, lr, total_steps, milestones, factor, warmup_steps, WarmupSchedule)

@@ -8,8 +8,7 @@ by the number of replicas) and unscaled by a loss-scale optimizer.
 """
 from tf_tickets.backend import keras, tf
 from tf_tickets.errors import TicketsError
-
-OPTIMIZERS = ("sgd", "adam")
+from tf_tickets.training.choices import OPTIMIZERS
 
 
 class _CoupledL2:
