@@ -145,3 +145,19 @@ def test_the_export_command_ships_a_keras3_runs_model_and_refuses_a_run_on_a_use
     result = run_main("tf_tickets.export.command", f"--run_dir={run_dir}", f"--out={tmp_path / 'again'}")
     assert result.returncode == 2 and "trained on your own data" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "again").exists()
+
+
+def test_a_keras3_lambda_is_pruned_and_its_export_needs_trust(keras3, tmp_path):
+    """Pruning copies a Lambda layer (the program's own code); export refuses it in one line before writing
+    anything, since its .keras file carries the lambda's bytecode, and writes it with trust_code=True."""
+    layers = keras3.layers
+    model = keras3.Sequential([keras3.Input((8, 8, 3)), layers.Lambda(lambda t: 2.0 * t), layers.Flatten(),
+                               layers.Dense(3, name="classifier")])
+    pruned = tf_tickets.prune(model, "magnitude", 0.5)
+    x, y = np.random.default_rng(1).normal(size=(20, 8, 8, 3)).astype(np.float32), np.arange(20) % 3
+    np.testing.assert_allclose(pruned(x), tf_tickets.strip(pruned)(x), rtol=1e-6)
+    with pytest.raises(tf_tickets.TicketsError, match="layer 'lambda' .*Lambda.* holds a Python lambda") as error:
+        export(pruned, str(tmp_path / "out"), (x, y), formats=["keras"])
+    assert "\n" not in str(error.value) and not (tmp_path / "out").exists()
+    found = export(pruned, str(tmp_path / "out"), (x, y), formats=["keras"], trust_code=True)
+    assert found["formats"][0]["parity"]["keras"]["max_abs_diff"] == 0
