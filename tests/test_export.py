@@ -132,7 +132,7 @@ def test_a_mixed_precision_run_exports(tmp_path, run_main):
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(ticket, run_main, tmp_path):
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
-    (unfinished / "config.json").write_text("{}")
+    (unfinished / "config.json").write_bytes((ticket / "config.json").read_bytes())  # started, not finished
     crowded = tmp_path / "crowded"
     crowded.mkdir()
     (crowded / "notes.txt").write_text("mine")

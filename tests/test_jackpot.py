@@ -222,7 +222,8 @@ def test_start_from_bad_input(dense_run, tmp_path, run_main):
     classes = keras.Sequential([keras.layers.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(7)])
     classes.save(tmp_path / "seven.keras")
     (tmp_path / "empty_run").mkdir()
-    (tmp_path / "empty_run" / "config.json").write_text('{"model": "mnist_lenet_40_20"}')
+    (tmp_path / "empty_run" / "config.json").write_text(
+        '{"model": "mnist_lenet_40_20", "dataset": "embedded", "pruning": {"method": "dense"}}')
     cases = [([], "give --start_from"),
              ([f"--start_from={tmp_path / 'none'}"], "does not exist"),
              ([f"--start_from={tmp_path / 'rgb.keras'}"], "takes inputs of shape (32, 32, 3)"),

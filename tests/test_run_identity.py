@@ -3,6 +3,7 @@ unchanged by the new run seam, except that other runs' files are now named relat
 absolute paths that older versions wrote, under one root, wherever it is now, are the same run). The
 fixtures in tests/fixtures/v1 were written by main at dbf46c7."""
 import json
+import os
 import shutil
 
 import pytest
@@ -125,8 +126,13 @@ def test_a_finished_grid_of_the_old_layout_is_reused(tmp_path, run_main, written
     assert result.returncode == 0, result.stderr[-2000:]
     after = files_and_times(root)
     changed = sorted(str(p.relative_to(root)) for p in after if before.get(p) != after[p])
-    assert changed == ["lottery/sparsity0.8/sanity.csv", "lottery/sparsity0.8/sanity.md",
-                       "lottery/sparsity0.8/sanity.png"]  # only the table was written: every run was reused
+    records = [name for name in changed if name.endswith("/stage.json")]
+    assert [name for name in changed if name not in records] == [
+        "lottery/sparsity0.8/sanity.csv", "lottery/sparsity0.8/sanity.md",
+        "lottery/sparsity0.8/sanity.png"]  # only the table was written: every run was reused
+    reused = {os.path.dirname(name) for name in records}  # each reused run now says what it is (stage.json)
+    assert {f"lottery/sparsity0.8/{check}/seed{seed}" for check in ("plain", "rearrange") for seed in (0, 1)} <= reused
+    assert all((root / name / "results.json").exists() for name in reused)
     assert "| layerwise rearrange | 2 |" in result.stdout
 
 

@@ -35,7 +35,8 @@ def test_table_reproduces_the_runs_and_the_sanity_tool():
     assert (table.model, table.dataset) == ("mnist_lenet_300_100", "embedded")
     assert table.sparsities == [0.9, 0.98, 0.999]
     assert table.methods[0] == "dense"
-    assert table.methods[1:] == ["jackpot", "lr_rewinding", "magnitude", "random", "random@erk", "random@smart_ratio",
+    assert table.methods[1:] == ["jackpot (frozen BatchNorm)", "lr_rewinding", "magnitude", "random", "random@erk",
+                                 "random@smart_ratio",
                                  "random@smart_ratio / rearrange", "snip", "snip / random_labels", "snip / rearrange"]
     got = cells(report)
     # mean ± std (sample std, in %) over the seeds' own results.json
@@ -106,39 +107,74 @@ def test_csv_holds_the_numbers_behind_the_table():
     assert [k for k, r in by.items() if r["best"] == "True"] == [("magnitude", "", "0.9"), ("snip", "", "0.98")]
     assert (by[("snip", "", "0.999")]["collapsed"], by[("random", "", "0.9")]["not_finite"]) == ("1", "1")
     assert by[("dense", "", "0")]["n"] == "3"
-    assert by[("jackpot", "", "0.9")]["runs"].split() == [os.path.normpath(RUNS / f"jackpot/seed{s}") for s in (0, 1)]
+    assert by[("jackpot (frozen BatchNorm)", "", "0.9")]["runs"].split() == \
+        [os.path.normpath(RUNS / f"jackpot/seed{s}") for s in (0, 1)]
     assert len(rows) == 14
 
 
-def test_labels_follow_the_procedures_and_checks_of_every_kind_of_run(tmp_path):
-    """Run identities of every procedure (v1 fixture): each labelled by the procedure that made it,
-    whatever the check; fine-tuning told from learning-rate rewinding by its pretraining's settings,
-    found although the runs have moved (their paths say /ROOT)."""
+GRIDS = {"snip": [], "random": ["--budget=smart_ratio"], "synflow": [], "lottery": ["--levels=2", "--rewind_to=20it"],
+         "lottery_one_shot": [], "lr_rewinding": [], "fine_tuning": ["--finetune_steps=10it"], "obd": [], "hybrid": [],
+         "gmp": ["--gmp_frequency=5"], "jackpot": ["--tune_steps=10it"], "lottery:magnitude_gradient": []}
+LABELS = {"snip": "snip", "random": "random@smart_ratio", "synflow": "synflow", "lottery": "lottery (rewound to 20it)",
+          "lottery_one_shot": "lottery_one_shot", "lr_rewinding": "lr_rewinding", "fine_tuning": "fine_tuning",
+          "obd": "obd", "hybrid": "hybrid", "gmp": "gmp", "jackpot": "jackpot (tuned)",
+          "lottery:magnitude_gradient": "lottery:magnitude_gradient"}
+
+
+AT_INIT = {"snip", "random", "synflow"}  # criteria: at-init tickets, named by --criterion
+
+
+@pytest.mark.parametrize("procedure", sorted(GRIDS))
+def test_labels_are_what_each_run_records(tmp_path, procedure, monkeypatch):
+    """Every run of every procedure, under every check: labelled from its record (the procedure that planned
+    it, the part of it the run is), never worked out from its path or settings."""
+    from absl import flags
+
+    from tests.conftest import REPO
+    from tf_tickets import sanity
+    from tf_tickets.runs.record import StageRecord
+
+    monkeypatch.chdir(REPO)
+    flags.FLAGS.unparse_flags()
+    option = "--criterion" if procedure in AT_INIT else "--procedure"
+    flags.FLAGS(["tf_tickets", "--model=mnist_conv_small", "--dataset=embedded", "--training_steps=30it",
+                 "--lr_schedule=constant", "--milestones=", f"{option}={procedure}", "--sparsity=0.9", "--seeds=0",
+                 f"--run_dir={tmp_path}", *GRIDS[procedure]])
+    try:
+        grid = sanity.build_grid()
+    finally:
+        flags.FLAGS.unparse_flags()
+    for stage in grid.stages.values():
+        run = results.Run(stage.name, stage.name, stage.spec.to_config(), {}, stage.record.to_config())
+        record = StageRecord.from_config(run.record)
+        check = "" if stage.spec.check is None else f" / {stage.spec.check}"
+        if record.dense:
+            expected = "dense"
+        elif record.part == "level":
+            expected = f"{LABELS[procedure]} (level {record.level} of 2)"
+        elif record.part == "pruning":
+            expected = "gmp (pruning run)"
+        elif record.part == "search":
+            expected = "jackpot"
+        else:
+            expected = LABELS[procedure]
+        assert labels.label(run) == expected + check, stage.name
+
+
+def test_a_run_without_a_record_is_what_its_settings_say(tmp_path):
+    """A run of its own (`train`), or one made before records were kept (the v1 identities): its criterion,
+    when it pruned and what it started from; no procedure is worked out from its path or settings."""
     identities = json.loads((V1 / "identities.json").read_text())
-    for name, config in identities.items():
-        (tmp_path / name).mkdir(parents=True)
-        (tmp_path / name / "config.json").write_text(json.dumps(config))
-    for procedure in ("fine_tuning", "hybrid", "lottery_one_shot", "lr_rewinding", "obd", "snip", "synflow"):
-        runs = results.find_runs([str(tmp_path / "grid" / procedure)])
-        source = labels.Sources(runs)
-        for run in runs:
-            relative = os.path.relpath(run.path, tmp_path / "grid" / procedure)
-            check = relative.split(os.sep)[-2]
-            if relative.startswith("pretrain"):
-                expected = "dense" + ("" if check == "clean" else f" / {check}")
-            else:
-                expected = procedure + ("" if check == "plain" else f" / {check}")
-            assert labels.label(run.config, source) == expected, run.path
-    lottery = results.find_runs([str(tmp_path / "grid" / "lottery" / "lottery")])
-    assert {labels.method_label(r.config) for r in lottery} == {"lottery (rewound to 20it)"}
-    assert labels.label(identities["grid/random/random/sparsity0.9/shuffle/seed1"]) == "random@smart_ratio / shuffle"
-    train = {k.split("/")[1]: labels.label(v) for k, v in identities.items() if k.startswith("train/")}
-    assert train == {"dense": "dense", "mask_file": "mask file", "mask_file_method": "mask file",
-                     "prune_at": "magnitude[policy=skip_first] (pruned at 2ep)",
-                     "random_smart": "random@smart_ratio[linear_keep_ratio=0.3]", "snip": "snip",
-                     "synflow_opts": "synflow[rounds=10]"}
-    # without the pretraining's config, a fine-tuning run cannot be told from learning-rate rewinding
-    assert labels.method_label(identities["grid/fine_tuning/fine_tuning/sparsity0.9/plain/seed0"]) == "lr_rewinding"
+    own = {k.split("/")[1]: labels.label(results.Run(k, k, v, {})) for k, v in identities.items()
+           if k.startswith("train/")}
+    assert own == {"dense": "dense", "mask_file": "mask file", "mask_file_method": "mask file",
+                   "prune_at": "magnitude[policy=skip_first] (pruned at 2ep)",
+                   "random_smart": "random@smart_ratio[linear_keep_ratio=0.3]", "snip": "snip",
+                   "synflow_opts": "synflow[rounds=10]"}
+    old = {k: labels.label(results.Run(k, k, v, {})) for k, v in identities.items() if k.startswith("grid/")}
+    assert old["grid/lr_rewinding/lr_rewinding/sparsity0.9/plain/seed0"] == "magnitude (scored on trained weights)"
+    assert old["grid/random/random/sparsity0.9/shuffle/seed1"] == "random@smart_ratio / shuffle"
+    assert old["grid/lottery/pretrain/random_labels/seed0"] == "dense / random_labels"
 
 
 def test_siblings_and_jackpot_runs():
@@ -148,7 +184,7 @@ def test_siblings_and_jackpot_runs():
     assert table.sparsities == [0.95]
     assert table.cell("dense", 0.95).n == 2  # the two siblings
     run = results.find_runs([str(RUNS / "jackpot" / "seed1")])[0]
-    assert labels.label(run.config) == "jackpot" and labels.sparsity_of(run, labels.Sources([run])) == 0.9
+    assert labels.label(run) == "jackpot (frozen BatchNorm)" and labels.sparsity_of(run, labels.Sources([run])) == 0.9
 
 
 def test_bad_input_is_an_error_before_anything_is_written(tmp_path):

@@ -156,7 +156,7 @@ def test_export_refuses_a_model_carrying_code_unless_trusted(tmp_path, run_main)
     marker = tmp_path / "ran"
     run = tmp_path / "run"  # a finished run as far as export reads one: its settings, results and model
     run.mkdir()
-    (run / "config.json").write_text(json.dumps({"dataset": "embedded"}))
+    (run / "config.json").write_text(json.dumps({"model": "planted", "dataset": "embedded", "pruning": {"method": "dense"}}))
     (run / "results.json").write_text("{}")
     model = planted(marker, input_shape=(28, 28, 1), classes=10)
     save(model, run, "keras", marker)

@@ -20,6 +20,7 @@ from tf_tickets.pruning import format_report
 from tf_tickets.pruning.report import collapse_line
 from tf_tickets.pruning.config import DENSE, split_budget
 from tf_tickets.training import flags as train_flags
+from tf_tickets.runs.record import StageRecord
 from tf_tickets.training.compiled import CompiledModels
 from tf_tickets.training.run_dir import RunDir
 
@@ -38,7 +39,7 @@ def ticket_run(ticket: str, root: str):
         grid = procedures.Grid(procedure, base.pruning.sparsity, [base.train.seed], [], root)
         return list(grid.stages.values()), grid.cells[(None, base.train.seed)], grid
     spec = harness.spec_from_flags(name, budget)
-    return [procedures.Stage(ticket.replace("@", "-"), spec)], ticket.replace("@", "-"), None
+    return [procedures.Stage(ticket.replace("@", "-"), spec, StageRecord.of_run(spec))], ticket.replace("@", "-"), None
 
 
 def main(argv):
@@ -66,11 +67,12 @@ def main(argv):
             if grid is not None:
                 results = grid.run(stage, dataset, strategy, verbose=progress.fit_verbosity)
             elif reused:
+                run_dir.keep_record(stage.record)
                 results = run_dir.results()
             else:
                 logging.info("%s: training in %s", name, run_dir.path)
                 results = runner.execute(stage.spec, dataset, run_dir, strategy, verbose=progress.fit_verbosity,
-                                         compiled=compiled)
+                                         compiled=compiled, record=stage.record)
             progress.done(stage.name, results, time.time() - started, reused)
         results = RunDir(os.path.join(root, counted)).results()
         if results.get("sparsity_report"):

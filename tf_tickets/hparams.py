@@ -67,6 +67,11 @@ class Hparams:
             raise TicketsError(f"{cls.__name__} has no setting {unknown[0]!r}; it has: {', '.join(field_names(cls))}")
         return cls(**{names[k]: v for k, v in values.items()})
 
+    @classmethod
+    def recorded_keys(cls) -> Tuple[str, ...]:
+        """The names `to_dict` writes settings under (those it leaves out at their default too)."""
+        return tuple(meta.key or f.name for f, meta, _ in _fields(cls) if meta.recorded)
+
     def to_dict(self) -> dict:
         """The recorded settings as JSON values, under the record's names."""
         found = {}

@@ -14,7 +14,7 @@ import hashlib
 import os
 from typing import Callable, Optional, Tuple
 
-from tf_tickets import files, run_files
+from tf_tickets import run_files
 from tf_tickets.errors import TicketsError
 from tf_tickets.runs import Ref, RunSpec, Start
 
@@ -37,14 +37,12 @@ def start_from(path: str, spec: RunSpec, data, trust_code: bool = False) -> Tupl
 
 
 def _from_run(path: str, spec: RunSpec) -> RunSpec:
-    config = files.read_json(os.path.join(path, run_files.CONFIG))
-    if config is None:
-        raise TicketsError(f"--start_from={path} is not a run directory (no {run_files.CONFIG})")
+    trained = RunSpec.read(path)
     weights = os.path.join(path, run_files.FINAL_WEIGHTS)
     if not os.path.isfile(weights):
         raise TicketsError(f"{path} holds no {run_files.FINAL_WEIGHTS}: train it to the end with --save_weights")
-    if config.get("model") != spec.model:
-        raise TicketsError(f"{path} trained {config.get('model')}, not --model={spec.model}")
+    if trained.model != spec.model:
+        raise TicketsError(f"{path} trained {trained.model}, not --model={spec.model}")
     return dataclasses.replace(spec, start=Start(weights=Ref.at(os.path.abspath(weights))))
 
 

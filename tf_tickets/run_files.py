@@ -4,6 +4,7 @@ A later stage reads an earlier stage's outputs by these names (`procedures` buil
 `Ref(stage, FINAL_WEIGHTS)`), so a rename is one edit.
 """
 CONFIG = "config.json"  # the settings that identify the run (written once, when the run is claimed)
+STAGE = "stage.json"  # what the run is within the procedure that planned it (tf_tickets.runs.record)
 RESULTS = "results.json"  # written last: a run with this file is finished
 FLAGS = "flags.txt"  # a flagfile that reproduces the run
 METRICS_JSON = "metrics.json"  # one row per epoch

@@ -22,6 +22,7 @@ from tf_tickets.masks import save as save_mask_file
 from tf_tickets.pruning import assign_masks, collapse, current_masks, format_report, sparsity_report, strip
 from tf_tickets.pruning.report import totals
 from tf_tickets.runs import RunSpec
+from tf_tickets.runs.record import StageRecord
 from tf_tickets.training import trainers
 from tf_tickets.training.run_dir import RunDir
 
@@ -99,7 +100,7 @@ def output_callbacks(run: Run, run_dir: RunDir, chief: bool) -> List:
 
 def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chief: bool = True,
             verbose: Optional[int] = None, build: Optional[Callable] = None,
-            compiled=None, callbacks: Sequence = ()) -> dict:
+            compiled=None, callbacks: Sequence = (), record: Optional[StageRecord] = None) -> dict:
     """Trains the run (resuming it if it was cut short) and returns its results.
 
     The initial masks are computed and checked against the model before the run directory is claimed,
@@ -107,7 +108,8 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
     run go to its directory's log file as well. `verbose`: Keras' verbosity for `fit` (None: default);
     `build(seed)`: the user's own model (tf_keras, or Keras 3 on any backend) instead of the registry's
     `spec.model`; `compiled`: the compiled models a grid's tf_keras runs share (`training/compiled.py`);
-    `callbacks`: Keras callbacks called before those that write the run's files (a grid's `KeepClaim`).
+    `callbacks`: Keras callbacks called before those that write the run's files (a grid's `KeepClaim`);
+    `record`: what the run is within its procedure (`stage.json`; a run of its own when None).
     """
     run = Run(spec, data, build)
     with held_log() as earlier:  # what pruning says before the directory exists goes to its log file too
@@ -118,7 +120,9 @@ def execute(spec: RunSpec, data: ImageData, run_dir: RunDir, strategy=None, chie
         if masks is not None:
             assign_masks(model, masks)  # checks that the masks fit the model
             collapse.check(model, spec.pruning.on_collapse)  # "raise" stops here, before anything is written
-    run_dir.claim(spec.identity())
+    run_dir.claim(spec.to_config())
+    if chief:
+        run_dir.keep_record(record if record is not None else StageRecord.of_run(spec))
     with run_log(run_dir, chief, earlier):
         return _train(run, model, callbacks, run_dir, strategy, chief, verbose, compiled)
 

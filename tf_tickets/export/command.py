@@ -13,6 +13,7 @@ from absl import flags, logging
 from tf_tickets import cli, files, run_files
 from tf_tickets.errors import TicketsError
 from tf_tickets.export import api, formats, report
+from tf_tickets.runs import RunSpec
 from tf_tickets.training import flags as train_flags  # --run_dir, --data_dir
 
 FORMATS = flags.DEFINE_list("formats", ",".join(formats.DEFAULT_FORMATS),
@@ -33,11 +34,9 @@ def load_run(path: str, trust_code: bool = False):
     from tf_tickets import data
     from tf_tickets.loading import load_model
 
-    config = files.read_json(os.path.join(path, run_files.CONFIG))
-    if config is None:
-        raise TicketsError(f"{path} is not a run directory (no {run_files.CONFIG})")
-    if str(config.get("dataset", "")).startswith("user:"):
-        raise TicketsError(f"{path} trained on your own data ({config['dataset']}), which a run directory does not "
+    spec = RunSpec.read(path)
+    if spec.dataset.startswith("user:"):
+        raise TicketsError(f"{path} trained on your own data ({spec.dataset}), which a run directory does not "
                            f"keep: export it in Python, tf_tickets.export.export(tf_tickets.load_model("
                            f"'{os.path.join(path, run_files.MODEL)}'), OUT, test_data=(x, y))")
     if not os.path.exists(os.path.join(path, run_files.RESULTS)):
@@ -48,7 +47,7 @@ def load_run(path: str, trust_code: bool = False):
                            f"{run_files.RESULTS} and run its command again, which restores the last checkpoint, "
                            f"trains no further and writes {run_files.MODEL}")
     return (load_model(model_path, compile=False, trust_code=trust_code),
-            data.load(config["dataset"], train_flags.DATA_DIR.value))
+            data.load(spec.dataset, train_flags.DATA_DIR.value))
 
 
 def main(argv):

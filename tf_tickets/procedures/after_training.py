@@ -66,6 +66,10 @@ class AfterTraining(Procedure):
         """Learning-rate rewinding: the trained weights, the schedule again from its start."""
         return spec
 
+    @property
+    def own_budget(self):
+        return self.budget or super().own_budget
+
 
 @PROCEDURES.register("lr_rewinding")
 class LearningRateRewinding(AfterTraining):
@@ -166,8 +170,15 @@ class LotteryTickets(AfterTraining):
                                     outputs=Outputs(save_weights=not last))
             name = self.cell(sparsity, seed, check) if last else self.level_name(sparsity, seed, check, k, levels)
             previous = Stage(name, spec)
-            stages.append(previous)
+            # With a per-level rate the earlier levels are shared by grids of several lengths: no "of L" then.
+            stages.append(previous if last else self.part(
+                previous, "level", level=k, levels=None if self.hparams.level_rate is not None else len(levels)))
         return stages
+
+    @property
+    def variant(self):
+        step = self.hparams.rewind_to.amount
+        return f" (rewound to {step}it)" if step else ""
 
 
 def level_sparsities_at_rate(sparsity: float, rate: float):
@@ -188,8 +199,14 @@ class OneShotLotteryTickets(LotteryTickets):
     description = "one-shot lottery tickets (Su et al.'s table): global magnitude of conv weights, " \
                   "classifier dense, rewound to initialisation"
 
+    implied = ("keep_classifier_dense",)
+
     def level_sparsities(self, sparsity):
         return [sparsity]
+
+    @property
+    def variant(self):
+        return ""  # always rewound to the initialisation, which its name says
 
     def rewind_point(self, pretrain):
         return Start()  # the seeded initialisation is the pretrain run's own (same seed): no snapshot needed

@@ -23,6 +23,7 @@ from tf_tickets.hparams import Hparams, field_names
 from tf_tickets.pruning.config import DENSE
 from tf_tickets.registry import Registry
 from tf_tickets.runs import RunSpec
+from tf_tickets.runs.record import StageRecord
 
 PROCEDURES = Registry("procedure")
 AT_INIT = "at_init"  # the procedure of a criterion pruned at initialisation
@@ -30,10 +31,12 @@ AT_INIT = "at_init"  # the procedure of a criterion pruned at initialisation
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
-    """One run of a procedure: its directory (relative to the grid's root) and its spec."""
+    """One run of a procedure: its directory (relative to the grid's root), its spec, and what it is within
+    the procedure (its record, `stage.json`: set by `Procedure.planned`)."""
 
     name: str
     spec: RunSpec
+    record: Optional[StageRecord] = None
 
     @property
     def after(self) -> Tuple[str, ...]:
@@ -56,6 +59,7 @@ class Procedure:
     name = ""  # as tables show it, e.g. "lottery" or "lottery:magnitude_gradient"
     description = ""
     hparams_type = NoHparams  # its own hyper-parameters (a config dataclass; its fields make its flags)
+    implied: Tuple[str, ...] = ()  # budget options it sets itself (tables do not name them)
 
     def __init__(self, base: RunSpec, hparams: Optional[Hparams] = None):
         self.base = base  # model, data, training; its pruning gives the budget, policy and options
@@ -82,7 +86,41 @@ class Procedure:
         return checks.get(check).when_not
 
     def stages(self, sparsity: float, seed: int, check: Optional[str]) -> List[Stage]:
+        """The runs that make the ticket, inputs first; the last is the ticket. A run that is neither the
+        ticket nor a dense run says what it is (`self.part`)."""
         raise NotImplementedError
+
+    def planned(self, sparsity: float, seed: int, check: Optional[str]) -> List[Stage]:
+        """`stages`, each with its record: the last is the ticket, a dense run is the pretraining."""
+        stages = self.stages(sparsity, seed, check)
+        return [stage if stage.record is not None else
+                self.part(stage, "ticket" if i == len(stages) - 1 else "pretrain" if stage.spec.dense else "")
+                for i, stage in enumerate(stages)]
+
+    def part(self, stage: Stage, part: str, **record) -> Stage:
+        """`stage` with its record: this procedure's `part` of a ticket (see `tf_tickets.runs.record`)."""
+        spec = stage.spec
+        if not part:
+            raise AssertionError(f"{self.name}: {stage.name} is neither its ticket nor dense: say which part it is")
+        dense = part in ("pretrain", "sibling", "shared")
+        return dataclasses.replace(stage, record=StageRecord(
+            procedure=None if dense else self.name, part=part, criterion=None if dense else spec.pruning.criterion,
+            check=spec.check, sparsity=0.0 if dense else spec.pruning.sparsity, seed=spec.train.seed,
+            own_budget=self.own_budget, implied=self.implied, variant="" if dense else self.variant, **record))
+
+    @property
+    def own_budget(self) -> str:
+        """The budget the procedure uses unless told otherwise: a report's "random@erk" names its budget."""
+        return self.name.partition("@")[2] or "global"
+
+    @property
+    def variant(self) -> str:
+        """What its own settings add to its name in tables, e.g. " (rewound to 500it)"."""
+        return ""
+
+    def to_config(self) -> dict:
+        """The procedure as plain values: `procedures.from_config(config, base)` makes it again."""
+        return {"procedure": self.name.partition("@")[0], "hparams": self.hparams.to_dict()}
 
     # Helpers shared by the procedures.
     def _train(self, seed: int, **changes):
@@ -124,6 +162,11 @@ check_method = check_name  # the older name, which tf_tickets.procedures.user st
 def hparam_names() -> FrozenSet[str]:
     """The hyper-parameters of every registered procedure, by name."""
     return frozenset(n for name in PROCEDURES.in_order() for n in field_names(PROCEDURES.get(name).hparams_type))
+
+
+def from_config(config: dict, base: RunSpec) -> Procedure:
+    """The procedure `Procedure.to_config` wrote, over the run `base`."""
+    return make(config["procedure"], base, **config.get("hparams", {}))
 
 
 def make(name: str, base: RunSpec, **hparams) -> Procedure:

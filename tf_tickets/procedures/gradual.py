@@ -59,4 +59,4 @@ class GradualMagnitudePruning(Procedure):
         ticket = dataclasses.replace(base, train=self._train(seed), pruning=pruning,
                                      masks=FromFile(Ref(prune.name, MASKS)),
                                      start=Start(weights=Ref(prune.name, FINAL_WEIGHTS)), check=check)
-        return [prune, Stage(self.cell(sparsity, seed, check), ticket)]
+        return [self.part(prune, "pruning"), Stage(self.cell(sparsity, seed, check), ticket)]

@@ -137,6 +137,12 @@ class StagePlan:
     def results(self, name: str) -> Optional[dict]:
         return RunDir(self.path(name)).results()
 
+    def keep_record(self, name: str) -> None:
+        """Gives a finished run its record, if it has none (a run made before records were kept)."""
+        stage = self.stages[name]
+        if stage.record is not None:
+            RunDir(self.path(name)).keep_record(stage.record)
+
     def run(self, stage: Stage, data, strategy=None, verbose=None, build=None,
             claim_timeout: float = claims.DEFAULT_TIMEOUT) -> dict:
         """Runs one stage (reusing it when finished); its inputs must have finished first. `verbose`:
@@ -149,6 +155,7 @@ class StagePlan:
         run_dir = RunDir(self.path(stage.name))
         run_dir.check(stage.spec.identity())
         if run_dir.is_finished():
+            self.keep_record(self.key_of(stage.name))
             return run_dir.results()
         missing = [a for a in stage.after if not RunDir(self.path(a)).is_finished()]
         if missing:
@@ -160,7 +167,7 @@ class StagePlan:
             claim.note("trains" + (f", taken over from {claim.took_over}" if claim.took_over else ""))
             logging.info("run %s%s", stage.name, f" (taken over from {claim.took_over})" if claim.took_over else "")
             return runner.execute(stage.spec, data, run_dir, strategy, verbose=verbose, build=build,
-                                  compiled=self.compiled, callbacks=[KeepClaim(claim)])
+                                  compiled=self.compiled, callbacks=[KeepClaim(claim)], record=stage.record)
         finally:
             claim.release()
             if not os.path.exists(run_dir.file(CONFIG)):  # bad input stopped it before it started: no trace
@@ -253,7 +260,7 @@ class Grid(StagePlan):
         self.cell_keys: Dict[Tuple, str] = {}  # (check, seed) -> the key of the run whose accuracy counts
         for check in self.checks:
             for seed in self.seeds:
-                stages = procedure.stages(sparsity, seed, check)
+                stages = procedure.planned(sparsity, seed, check)
                 for stage in stages:
                     self.add(stage)
                 self.cell_keys[(check, seed)] = stages[-1].name

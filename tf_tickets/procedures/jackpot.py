@@ -75,4 +75,10 @@ class LotteryJackpot(AfterTraining):
                                     lr_schedule="constant", milestones=(), warmup="0it"),
             pruning=dataclasses.replace(base.pruning, sparsity=sparsity), masks=FromFile(Ref(searched.name, MASKS)),
             start=Start(weights=Ref(searched.name, FINAL_WEIGHTS) if keeps_statistics else trained), check=check)
-        return [pretrain, searched, Stage(self.cell(sparsity, seed, check), tune)]
+        return [pretrain, self.part(searched, "search"), Stage(self.cell(sparsity, seed, check), tune)]
+
+    implied = ("keep_classifier_dense",)
+
+    @property
+    def variant(self):
+        return " (tuned)" if self.hparams.tune_steps is not None else ""

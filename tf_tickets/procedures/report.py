@@ -53,6 +53,7 @@ def run_stages(plans, stages, data, strategy=None, verbose: bool = False, build=
         while todo:
             for plan, key in list(todo):
                 if plan.is_finished(plan.stages[key]):
+                    plan.keep_record(key)
                     progress.done(plan.stages[key].name, plan.results(key), 0.0, reused=True,
                                   elsewhere=(plan, key) in seen_unfinished)
                     todo.remove((plan, key))

@@ -19,6 +19,7 @@ from tf_tickets.procedures.grid import StagePlan
 from tf_tickets.procedures.base import Stage
 from tf_tickets.pruning.config import PruningConfig
 from tf_tickets.run_files import FINAL_WEIGHTS, REWIND_POINT
+from tf_tickets.runs.record import StageRecord
 from tf_tickets.runs import Composed, FromCriterion, NoMasks, Outputs, Ref, RunSpec, Start
 
 DATA_SEED_STRIDE = 1000  # sibling i of seed s orders its data by s + 1000 i: no two siblings of any seed share it
@@ -70,13 +71,14 @@ class SiblingsPlan(StagePlan):
         start = Start()  # the seeded initialisation, the same for every run of this seed
         if self.pretrain_steps:
             shared = self.add(Stage(f"{here}/shared", dataclasses.replace(
-                self._dense(seed), outputs=Outputs(capture_at=f"{self.pretrain_steps}it"))))
+                self._dense(seed), outputs=Outputs(capture_at=f"{self.pretrain_steps}it")),
+                StageRecord(part="shared", seed=seed)))
             start = Start(weights=Ref(shared.name, REWIND_POINT), step=self.pretrain_steps)
         names = []
         for i in range(1, self.k + 1):
             spec = dataclasses.replace(self._dense(seed, data_seed=seed + DATA_SEED_STRIDE * i), start=start,
                                        outputs=Outputs(save_weights=True))
-            names.append(self.add(Stage(f"{here}/sibling{i}", spec)).name)
+            names.append(self.add(Stage(f"{here}/sibling{i}", spec, StageRecord(part="sibling", seed=seed))).name)
         self.siblings[seed] = names
         weights = [Ref(name, FINAL_WEIGHTS) for name in names]
         ticket = dataclasses.replace(self.base, train=dataclasses.replace(self.base.train, seed=seed), start=start,
@@ -84,6 +86,14 @@ class SiblingsPlan(StagePlan):
         cells = {"one_shot": FromCriterion(score_from=weights[0])}
         for op in COMBINATIONS:
             cells.update({f"{op}{k}": Composed(op, tuple(weights[:k])) for k in range(2, self.k + 1)})
+        criterion = self.base.pruning.criterion
+        rewound = f" (rewound to {self.pretrain_steps}it)" if self.pretrain_steps else ""
         for name, masks in cells.items():
-            stage = self.add(Stage(f"{here}/sparsity{self.sparsity:g}/{name}", dataclasses.replace(ticket, masks=masks)))
+            # One sibling's masks, rewound, are a one-shot lottery ticket; the others name their combination.
+            named = ("lottery", rewound) if name == "one_shot" else (f"{masks.op} of {len(masks.members)}",
+                                                                    f" ({criterion})")
+            record = StageRecord(procedure=named[0], part="ticket", criterion=criterion, sparsity=self.sparsity,
+                                 seed=seed, variant=named[1])
+            stage = self.add(Stage(f"{here}/sparsity{self.sparsity:g}/{name}", dataclasses.replace(ticket, masks=masks),
+                                   record))
             self.tickets[(seed, name)] = stage.name

@@ -102,7 +102,7 @@ def run_densities(paths: Sequence[str]) -> Dict:
         elif [r["name"] for r in rows] != layers or [int(r["size"]) for r in rows] != sizes:
             raise TicketsError(f"{run.name} and {first.name} are not the same network: give runs of one model")
         named = source.seen_from(run)
-        line = f"{labels.label(run.config, named)} at {labels.sparsity_of(run, named):g}"
+        line = f"{labels.label(run, named)} at {labels.sparsity_of(run, named):g}"
         groups.setdefault(line, []).append([int(r["kept"]) for r in rows])
     result = {"title": f"{first.config['model']} on {first.config['dataset']}, from runs", "layers": layers,
               "sizes": sizes, "densities": {}, "sparsity": {}}

@@ -20,6 +20,7 @@ class Run:
     path: str
     config: dict
     results: Optional[dict]
+    record: Optional[dict] = None  # what the run is within its procedure (stage.json), if it says
 
     @property
     def finished(self) -> bool:
@@ -49,6 +50,14 @@ def config_in(folder: str) -> Optional[dict]:
     return config if is_run_config(config) else None
 
 
+def record_in(folder: str) -> Optional[dict]:
+    """The run's record (stage.json) in `folder`, or None: a run of its own, or made before records were kept."""
+    try:
+        return _read(os.path.join(folder, run_files.STAGE))
+    except (OSError, ValueError):
+        return None
+
+
 def find_runs(paths: Sequence[str]) -> List[Run]:
     """Every run directory under `paths` (each a run directory or a folder holding some), once each, in
     path order. A path that does not exist, or none that holds a run, is a TicketsError."""
@@ -75,7 +84,7 @@ def find_runs(paths: Sequence[str]) -> List[Run]:
                 continue  # not a run's file (run files are written atomically, so never half-written)
             if is_run_config(config):
                 seen.add(real)
-                runs.append(Run(os.path.normpath(here), real, config, results))
+                runs.append(Run(os.path.normpath(here), real, config, results, record_in(here)))
     if not runs:
         raise TicketsError(f"no run directories (config.json and results.json) under {', '.join(map(str, paths))}")
     return runs

@@ -164,7 +164,7 @@ def tabulate(runs: Sequence[Run]) -> Report:
                            f"{unfinished[0].name}")
     groups: Dict[Tuple[str, str], Dict[Tuple[str, float], Cell]] = {}
     for run in finished:
-        method = label(run.config, source.seen_from(run))
+        method = label(run, source.seen_from(run))
         sparsity = 0.0 if is_dense(method) else sparsity_of(run, source.seen_from(run))
         cells = groups.setdefault((run.config["model"], run.config["dataset"]), {})
         cells.setdefault((method, sparsity), Cell()).runs.append(run)

@@ -19,7 +19,7 @@ from tf_tickets.callbacks.restriction import RATES, ShortRestriction
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
 from tf_tickets.pruning import assign_masks, collapse, compose, stacks
-from tf_tickets.runs.refs import Ref, path_of, resolved
+from tf_tickets.runs.refs import Ref, from_path, path_of, resolved
 
 Masks = Dict[str, np.ndarray]
 
@@ -64,6 +64,16 @@ class MaskSource:
         """This source's top-level entries in the run identity."""
         return {}
 
+    @classmethod
+    def recorded_in(cls, config: dict) -> bool:
+        """Whether `config` (a run's record) holds a run of this source (`from_config` asks each in turn)."""
+        return False
+
+    @classmethod
+    def read(cls, config: dict, root: Optional[str]) -> "MaskSource":
+        """This source, from its entries in `config` (what `pruning_identity` and `run_identity` wrote)."""
+        return cls()
+
 
 @dataclasses.dataclass(frozen=True)
 class NoMasks(MaskSource):
@@ -71,6 +81,10 @@ class NoMasks(MaskSource):
 
     dense = True
     trains_on_pruning_data = True  # a dense run trains on what later pruning steps see
+
+    @classmethod
+    def recorded_in(cls, config):
+        return config["pruning"].get("method") == "dense" and not config["pruning"].get("mask_file")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +146,17 @@ class FromCriterion(MaskSource):
     def run_identity(self):
         return {"score_from": path_of(self.score_from), "within_masks": path_of(self.within)}
 
+    @classmethod
+    def recorded_in(cls, config):
+        return config["pruning"].get("method") in criteria.CRITERIA and not config["pruning"].get("mask_file") \
+            and "combined" not in config["pruning"]
+
+    @classmethod
+    def read(cls, config, root):
+        prune_at = config["pruning"].get("prune_at", "init")
+        return cls(None if prune_at == "init" else prune_at, from_path(config.get("score_from"), root),
+                   from_path(config.get("within_masks"), root))
+
 
 @dataclasses.dataclass(frozen=True)
 class FromFile(MaskSource):
@@ -151,6 +176,14 @@ class FromFile(MaskSource):
 
     def pruning_identity(self):
         return {"method": self.spelled, "mask_file": path_of(self.path)}
+
+    @classmethod
+    def recorded_in(cls, config):
+        return bool(config["pruning"].get("mask_file"))
+
+    @classmethod
+    def read(cls, config, root):
+        return cls(from_path(config["pruning"]["mask_file"], root), spelled=config["pruning"]["method"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,6 +238,14 @@ class Gradual(MaskSource):
         return {"method": "gmp", "gmp": {"begin": str(self.begin), "end": str(self.end) if self.end else None,
                                          "frequency": self.frequency, "power": self.power}}
 
+    @classmethod
+    def recorded_in(cls, config):
+        return config["pruning"].get("method") == "gmp"
+
+    @classmethod
+    def read(cls, config, root):
+        return cls(**config["pruning"]["gmp"])
+
 
 @dataclasses.dataclass(frozen=True)
 class Search(MaskSource):
@@ -236,6 +277,15 @@ class Search(MaskSource):
             settings["batch_statistics"] = True
         return {"method": "jackpot", "jackpot": settings}
 
+    @classmethod
+    def recorded_in(cls, config):
+        return config["pruning"].get("method") == "jackpot"
+
+    @classmethod
+    def read(cls, config, root):
+        settings = config["pruning"]["jackpot"]
+        return cls(settings["rate"], settings["keep_classifier_dense"], settings.get("batch_statistics", False))
+
 
 COMBINATIONS = compose.COMBINATIONS
 
@@ -266,6 +316,14 @@ class Combined(MaskSource):
     def pruning_identity(self):
         return {"method": self.op, "masks_from": [path_of(m) for m in self.members]}
 
+    @classmethod
+    def recorded_in(cls, config):
+        return "masks_from" in config["pruning"]
+
+    @classmethod
+    def read(cls, config, root):
+        return cls(config["pruning"]["method"], tuple(from_path(m, root) for m in config["pruning"]["masks_from"]))
+
 
 @dataclasses.dataclass(frozen=True)
 class Composed(Combined):
@@ -288,6 +346,26 @@ class Composed(Combined):
 
     def pruning_identity(self):
         return {"combined": {"op": self.op, "weights_of": [path_of(m) for m in self.members]}}
+
+    @classmethod
+    def recorded_in(cls, config):
+        return "combined" in config["pruning"]
+
+    @classmethod
+    def read(cls, config, root):
+        combined = config["pruning"]["combined"]
+        return cls(combined["op"], tuple(from_path(m, root) for m in combined["weights_of"]))
+
+
+SOURCES = (NoMasks, FromFile, Gradual, Search, Composed, Combined, FromCriterion)  # a new source: one more here
+
+
+def from_config(config: dict, root: Optional[str] = None) -> MaskSource:
+    """The mask source a run's record (config.json) holds; references to other runs' files under `root`."""
+    found = next((source for source in SOURCES if source.recorded_in(config)), None)
+    if found is None:
+        raise TicketsError(f"a run record whose masks come from nothing tf_tickets knows: {config['pruning']}")
+    return found.read(config, root)
 
 
 def rankings(run, model, weight_files: Sequence[Ref]) -> List:

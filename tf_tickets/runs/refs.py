@@ -63,3 +63,13 @@ def path_of(ref: Optional[Ref]) -> Optional[str]:
         return None
     str(ref)  # unresolved: a one-line error
     return ref.under_root or ref.path
+
+
+def from_path(path: Optional[str], root: Optional[str] = None) -> Optional[Ref]:
+    """The reference a run's config names by `path_of`: another run's file relative to the runs root (found
+    under `root` when given), or a file the user named by its own path."""
+    if path is None:
+        return None
+    if os.path.isabs(path):
+        return Ref.at(path)
+    return Ref(path=os.path.join(root, path) if root else path, under_root=path)

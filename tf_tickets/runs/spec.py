@@ -2,20 +2,26 @@
 
     RunSpec(model, dataset, train, pruning, masks=FromCriterion(), start=Start(), check="rearrange")
 
-`identity()` is what a run directory stores as `config.json` and compares to refuse another run's
-directory. It keeps the flat layout that run directories have always had, so a run made by an
-earlier version is recognised and reused; a setting added later enters it only when it differs from
-its default.
+`to_config()` is the run's record, what a run directory stores as `config.json` and compares to refuse
+another run's directory (its identity), and `RunSpec.from_config(config)` reads it back: the run as
+data again, for tables, export and tune. It keeps the flat layout that run directories have always had,
+so a run made by an earlier version is recognised and reused; a setting added later enters it only when
+it differs from its default. Settings that change how a run is watched, not what it trains (evaluation
+batch size, steps per call, how collapse is reported), are not recorded and read back as their defaults.
 """
 import dataclasses
+import os
 from typing import Optional, Tuple
 
-from tf_tickets import checks
+from tf_tickets import checks, criteria
 from tf_tickets.durations import Duration
 from tf_tickets.errors import TicketsError
+from tf_tickets.files import read_json
 from tf_tickets.pruning.config import PruningConfig
 from tf_tickets.runs.mask_sources import MaskSource, NoMasks
-from tf_tickets.runs.refs import Ref, path_of, resolved
+from tf_tickets.runs.mask_sources import from_config as mask_source_from_config
+from tf_tickets.run_files import CONFIG
+from tf_tickets.runs.refs import Ref, from_path, path_of, resolved
 from tf_tickets.training.config import TrainConfig
 
 
@@ -26,6 +32,13 @@ class Start:
 
     weights: Optional[Ref] = None
     step: int = 0
+
+    def to_config(self) -> dict:
+        return {"start_from": path_of(self.weights), "start_step": self.step}
+
+    @classmethod
+    def from_config(cls, config: dict, root: Optional[str] = None) -> "Start":
+        return cls(from_path(config.get("start_from"), root), config.get("start_step", 0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +51,14 @@ class Outputs:
     def __post_init__(self):
         if self.capture_at is not None:
             object.__setattr__(self, "capture_at", Duration.parse(self.capture_at))
+
+    def to_config(self) -> dict:
+        return {"capture_at": str(self.capture_at) if self.capture_at is not None else None,
+                "save_weights": self.save_weights}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Outputs":
+        return cls(config.get("capture_at"), config.get("save_weights", False))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +113,8 @@ class RunSpec:
             return self.check
         return None
 
-    def identity(self) -> dict:
-        """The settings that change what is trained (a run directory holds one run), as config.json holds them."""
+    def to_config(self) -> dict:
+        """The run's record (its identity: a run directory holds one run), as config.json holds it."""
         train = {k: v for k, v in self.train.to_dict().items() if k not in TrainConfig.OBSERVATION_ONLY}
         if self.dense:
             pruning = {"method": "dense"}
@@ -105,12 +126,41 @@ class RunSpec:
             "mixed_precision": self.mixed_precision,
             "corrupt": self.check_of((checks.DATA,)) or "none",
             "mask_check": self.check_of((checks.MASKS, checks.WEIGHTS)) or "none",
-            "start_from": path_of(self.start.weights), "start_step": self.start.step,
+            **self.start.to_config(),
             "score_from": None, "within_masks": None, **self.masks.run_identity(),
-            "capture_at": str(self.outputs.capture_at) if self.outputs.capture_at is not None else None,
-            "save_weights": self.outputs.save_weights,
+            **self.outputs.to_config(),
             "pruning": pruning, **train, **self._training_data_identity(),
         }
+
+    identity = to_config  # what a run directory compares: the record itself
+
+    @classmethod
+    def from_config(cls, config: dict, root: Optional[str] = None) -> "RunSpec":
+        """The run `config` (a config.json, from this version or an earlier one) records; references to other
+        runs' files are found under `root` when given. `RunSpec.from_config(c).to_config() == c`."""
+        pruning = config["pruning"]
+        own = {k: pruning[k] for k in PruningConfig.recorded_keys() if k in pruning}
+        if own.get("method") not in criteria.CRITERIA:  # dense, a mask file, a search, gradual pruning, a union
+            own.pop("method", None)
+        check = next((config[k] for k in ("corrupt", "mask_check") if config.get(k, "none") != "none"),
+                     "invert" if pruning.get("invert") else None)
+        train = {k: v for k, v in config.items() if k in TrainConfig.recorded_keys()}
+        return cls(model=config["model"], dataset=config["dataset"], train=TrainConfig.from_dict(train),
+                   pruning=PruningConfig.from_dict(own), masks=mask_source_from_config(config, root),
+                   start=Start.from_config(config, root), check=check, outputs=Outputs.from_config(config),
+                   train_fraction=config.get("train_fraction", 1.0),
+                   mixed_precision=config.get("mixed_precision", False), decides_masks="train_data" in config)
+
+    @classmethod
+    def read(cls, run_dir: str, root: Optional[str] = None) -> "RunSpec":
+        """The run a run directory's config.json records; a one-line error when it holds none."""
+        config = read_json(os.path.join(run_dir, CONFIG))
+        if config is None:
+            raise TicketsError(f"{run_dir} is not a run directory (no {CONFIG})")
+        try:
+            return cls.from_config(config, root)
+        except (KeyError, TypeError, ValueError) as error:
+            raise TicketsError(f"{os.path.join(run_dir, CONFIG)} is not a run's settings ({error})") from None
 
     def _training_data_identity(self) -> dict:
         """A masked run that trains on a data check's corrupted data because it decides later masks (added

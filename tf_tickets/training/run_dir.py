@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from tf_tickets.errors import TicketsError
 from tf_tickets.files import create_exclusive, json_text, read_json, write_json
-from tf_tickets.run_files import CHECKPOINTS, CONFIG, RESULTS, TENSORBOARD
+from tf_tickets.run_files import CHECKPOINTS, CONFIG, RESULTS, STAGE, TENSORBOARD
 
 
 class OtherSettings(TicketsError):
@@ -109,3 +109,14 @@ class RunDir(OwnedDir):
 
     def finish(self, results: Dict[str, Any]) -> None:
         write_json(self.file(RESULTS), results)
+
+    def record(self) -> Optional[Dict[str, Any]]:
+        """What the run is within its procedure (`tf_tickets.runs.record`), or None for a run made before
+        records were kept and not reused since."""
+        return read_json(self.file(STAGE))
+
+    def keep_record(self, record) -> None:
+        """Writes the run's record (a `StageRecord`) unless it has one: the first plan to run or reuse it says
+        what it is (a run shared by several procedures, the dense pretraining, is the same part of each)."""
+        if not os.path.exists(self.file(STAGE)):
+            write_json(self.file(STAGE), record.to_config())
