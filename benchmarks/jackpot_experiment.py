@@ -163,7 +163,7 @@ def main():
 
             cell(os.path.join(here, "magnitude.json"), lambda: magnitude(False))
             cell(os.path.join(here, "magnitude_recalibrated.json"), lambda: magnitude(True))
-            lengths = [1.0] + ([float(m) for m in args.sweep.split(",")] if seed == 0 and sparsity == sparsities[0] else [])
+            lengths = [1.0] + ([float(m) for m in args.sweep.split(",") if m] if seed == 0 and sparsity == sparsities[0] else [])
             for multiple in lengths:
                 steps = max(1, round(multiple * args.budget_epochs * len(data.x_train) / 256))
                 run = os.path.join(here, "jackpot" if multiple == 1 else f"jackpot_x{multiple:g}")
