@@ -1,7 +1,6 @@
 """The results package and the writers every report shares: where they sit in the import graph, the layout
 of the tables they write, and the sanity grids collected (tools/collect_sanity.py) from the numbers the grids
 keep rather than from their text."""
-import ast
 import importlib
 import json
 import pathlib
@@ -9,42 +8,13 @@ import shutil
 
 import pytest
 
+from tests.import_graph import import_graph
 from tf_tickets import table_writer
 from tf_tickets.results import sanity
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-PACKAGE = REPO / "tf_tickets"
 FIXTURE_GRIDS = REPO / "tests" / "fixtures" / "tables" / "runs" / "sanity"
 WRITERS = {"tf_tickets.table_writer", "tf_tickets.figures"}
-
-
-def _module_name(path: pathlib.Path) -> str:
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def import_graph():
-    """{module: the tf_tickets modules it imports, at module level or inside a function}, and the modules
-    that are commands (`python -m ...`: they hold a __main__ block)."""
-    sources = {_module_name(p): p.read_text() for p in PACKAGE.rglob("*.py")}
-
-    def resolve(name):
-        while name and name not in sources:
-            name = name.rpartition(".")[0]
-        return name
-
-    graph, commands = {}, set()
-    for module, text in sources.items():
-        imported = set()
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.Import):
-                imported |= {resolve(a.name) for a in node.names if a.name.startswith("tf_tickets")}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("tf_tickets"):
-                imported |= {resolve(f"{node.module}.{a.name}") for a in node.names}
-        graph[module] = imported - {module, ""}
-        if 'if __name__ == "__main__":' in text:
-            commands.add(module)
-    return graph, commands
 
 
 def test_no_module_imports_a_command_and_the_results_sit_on_top():

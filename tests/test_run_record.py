@@ -6,7 +6,7 @@ import pytest
 from absl import flags
 
 from tests.conftest import REPO
-from tf_tickets import checks, criteria, sanity
+from tf_tickets import checks, criteria, procedures, sanity
 from tf_tickets.procedures import PROCEDURES, Grid, base
 from tf_tickets.runs import RunSpec
 from tf_tickets.runs.record import StageRecord
@@ -38,7 +38,7 @@ def test_every_planned_run_reads_back_from_its_record(tmp_path, name, monkeypatc
         assert StageRecord.from_config(stage.record.to_config()) == stage.record, stage.name
         assert stage.record.check == stage.spec.check or stage.record.dense, stage.name
     procedure = grid.procedure
-    again = base.from_config(procedure.to_config(), grid.base)
+    again = procedures.from_config(procedure.to_config(), grid.base)
     assert again.to_config() == procedure.to_config()
     rebuilt = Grid(again, grid.sparsity, grid.seeds, grid.checks[1:], grid.root)
     assert {k: (s.name, s.spec.to_config(), s.record) for k, s in rebuilt.stages.items()} == \

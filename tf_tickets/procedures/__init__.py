@@ -7,7 +7,8 @@ procedure and sparsity of the same seed and data), then prunes and retrains. The
 are in `tf_tickets.checks`.
 """
 from tf_tickets.procedures import after_training, gradual, jackpot  # noqa: F401  (register the procedures)
-from tf_tickets.procedures.base import AT_INIT, PROCEDURES, Procedure, Stage, make, resolve
+from tf_tickets.procedures.base import AT_INIT, PROCEDURES, Procedure, Stage, resolve
+from tf_tickets.procedures.by_name import from_config, make
 from tf_tickets.procedures.grid import Grid
 
-__all__ = ["AT_INIT", "PROCEDURES", "Grid", "Procedure", "Stage", "make", "resolve"]
+__all__ = ["AT_INIT", "PROCEDURES", "Grid", "Procedure", "Stage", "from_config", "make", "resolve"]

@@ -1,4 +1,5 @@
-"""Procedures by name: tickets at initialisation for any criterion, and the partially-trained ones.
+"""Procedures and their registry: tickets at initialisation for any criterion, and the partially-trained ones
+(`tf_tickets.procedures.by_name.make` makes one by its name).
 
 A procedure turns (sparsity, seed, check) into the runs (`Stage`s) that make the ticket. A stage
 reads earlier stages' files through `Ref`s, so the order in which stages run follows from their specs.
@@ -19,7 +20,7 @@ from typing import FrozenSet, List, Optional, Tuple
 
 from tf_tickets import checks, criteria
 from tf_tickets.errors import TicketsError
-from tf_tickets.hparams import Hparams, field_names
+from tf_tickets.hparams import Hparams
 from tf_tickets.pruning.config import DENSE
 from tf_tickets.registry import Registry
 from tf_tickets.runs import RunSpec
@@ -157,37 +158,6 @@ def check_name(name: str) -> None:
 
 
 check_method = check_name  # the older name, which tf_tickets.procedures.user still calls
-
-
-def hparam_names() -> FrozenSet[str]:
-    """The hyper-parameters of every registered procedure, by name."""
-    return frozenset(n for name in PROCEDURES.in_order() for n in field_names(PROCEDURES.get(name).hparams_type))
-
-
-def from_config(config: dict, base: RunSpec) -> Procedure:
-    """The procedure `Procedure.to_config` wrote, over the run `base`."""
-    return make(config["procedure"], base, **config.get("hparams", {}))
-
-
-def make(name: str, base: RunSpec, **hparams) -> Procedure:
-    """A partially-trained procedure by name (`procedure[:criterion]`, the criterion ranking the trained
-    weights), or, for a criterion's name, its ticket at initialisation, over the run `base`. `hparams`:
-    procedures' hyper-parameters by name, as plain values or their flags' (levels=3, rewind_to="500it",
-    gmp_frequency=50, search=SearchConfig(...)); the procedure takes its own, and a name that no procedure
-    takes is a one-line error."""
-    check_name(name)
-    unknown = sorted(set(hparams) - hparam_names())
-    if unknown:
-        raise TicketsError(f"no procedure takes a setting {unknown[0]!r}; they take: "
-                           f"{', '.join(sorted(hparam_names()))}")
-    procedure, criterion = split(name)
-    if procedure in PROCEDURES:
-        cls = PROCEDURES.get(procedure)
-        own = field_names(cls.hparams_type)
-        return cls(base, cls.hparams_type.from_dict({k: v for k, v in hparams.items() if k in own}), criterion)
-    from tf_tickets.procedures.at_init import AtInit
-
-    return AtInit(base, procedure)
 
 
 def resolve(procedure: Optional[str], criterion: Optional[str], method: str = DENSE) -> str:

@@ -21,7 +21,7 @@ from typing import Callable, Optional, Sequence
 from tf_tickets import kinds
 from tf_tickets.data import user
 from tf_tickets.errors import TicketsError
-from tf_tickets.procedures import base
+from tf_tickets.procedures import base, by_name
 from tf_tickets.procedures.grid import Grid
 from tf_tickets.procedures.report import Report, gather, run_stages
 from tf_tickets.pruning import stacks
@@ -122,7 +122,7 @@ def sanity_check(build_model: Callable[[int], object], train_ds, test_ds, method
     spec = RunSpec(model=_model_name(model, architecture), dataset=data.name, train=train,
                    pruning=pruning, masks=NoMasks() if procedure_like else FromCriterion())
     build = _named_as(build_model, [layer.name for layer in _layers(model)])
-    procedure = base.make(method, spec, **procedure_settings)
+    procedure = by_name.make(method, spec, **procedure_settings)
     chosen = list(checks) if checks is not None else procedure.applicable_checks()
     with tempfile.TemporaryDirectory() if run_dir is None else contextlib.nullcontext(run_dir) as root:
         grid = Grid(procedure, sparsity, [int(s) for s in seeds], chosen, root)
