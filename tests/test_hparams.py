@@ -11,6 +11,7 @@ from absl import flags
 
 from tests.conftest import REPO, cli_env
 from tf_tickets import compare, deprecation, grid_cli, harness, procedures, sanity, train, tune  # noqa: F401 (flags)
+from tf_tickets import results
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import flags as procedure_flags
 from tf_tickets.jackpot import SearchConfig
@@ -78,8 +79,9 @@ def test_procedures_take_their_own_hyper_parameters():
 
 
 def test_a_procedure_is_its_module_and_one_registry_line(tmp_path):
-    """A procedure defined outside the package, with a hyper-parameter of its own: its flag appears in the
-    commands that take procedures, and the value given reaches its stages."""
+    """A procedure defined outside the package (no file of tf_tickets edited), with a hyper-parameter of its
+    own: its flag appears in the commands that take procedures, the value given reaches its stages, its grid
+    runs, and tables label its runs by its name from their records (read in a process that never saw it)."""
     script = textwrap.dedent('''
         import dataclasses, json, sys
         from absl import flags
@@ -106,22 +108,28 @@ def test_a_procedure_is_its_module_and_one_registry_line(tmp_path):
                                            masks=FromCriterion(), check=check)
                 return [Stage(self.cell(sparsity, seed, check), spec)]
 
-        code = cli.run_in_process(sanity.main, "tf_tickets.sanity", sys.argv[1:])
+        printed = cli.run_in_process(sanity.main, "tf_tickets.sanity", [*sys.argv[1:], "--print_commands"])
         grid, = sanity.build_grids()
-        print(json.dumps({"code": code, "module": flags.FLAGS.find_module_defining_flag("short_steps"),
-                          "help": flags.FLAGS["short_steps"].help,
-                          "steps": {s.name: str(s.spec.train.training_steps) for s in grid.stages.values()}}))
+        found = {"printed": printed, "module": flags.FLAGS.find_module_defining_flag("short_steps"),
+                 "help": flags.FLAGS["short_steps"].help,
+                 "steps": {s.name: str(s.spec.train.training_steps) for s in grid.stages.values()}}
+        found["ran"] = cli.run_in_process(sanity.main, "tf_tickets.sanity", sys.argv[1:])
+        print(json.dumps(found))
     ''')
     root = tmp_path / "grid"
     result = subprocess.run([sys.executable, "-c", script, *TINY, "--procedure=short", "--short_steps=7it",
-                             "--checks=rearrange", "--seeds=0", f"--run_dir={root}", "--print_commands"],
+                             "--checks=rearrange", "--seeds=0", f"--run_dir={root}"],
                             cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.splitlines()[-1])
-    assert found["code"] == 0 and found["module"] == "tf_tickets.procedures.flags"
+    assert found["printed"] == found["ran"] == 0 and found["module"] == "tf_tickets.procedures.flags"
     assert found["help"] == "short: how long the ticket trains."
     assert found["steps"] == {"short/sparsity0.9/plain/seed0": "7it", "short/sparsity0.9/rearrange/seed0": "7it"}
     assert "--short_steps=7it" in (root / "grid-short-sparsity0.9.cfg").read_text()
+    assert "short" not in procedures.PROCEDURES  # this process never imported it
+    (table,) = results.build([str(root)]).tables
+    assert table.methods == ["short", "short / rearrange"] and table.sparsities == [0.9]
+    assert all(table.cell(m, 0.9).n == 1 for m in table.methods)
 
 
 def test_tune_binds_trial_values_without_writing_the_flags(parse, tmp_path):

@@ -1,11 +1,14 @@
 """Partially-trained procedures, the sanity grid, verdicts, and `python -m tf_tickets.sanity` end to end."""
 import json
 import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, cli_env, run_cli
 from tf_tickets import figures, procedures
 from tf_tickets.errors import TicketsError
 from tf_tickets.procedures import verdicts
@@ -187,3 +190,35 @@ def test_one_method_under_several_budgets_gets_runs_of_its_own(tmp_path, run_mai
     assert printed.returncode == 0, printed.stderr
     stages = [line.split("--stage=")[1].split()[0] for line in printed.stdout.splitlines() if "--stage=" in line]
     assert stages == ["random@smart_ratio/sparsity0.9/plain/seed0", "random@erk/sparsity0.9/plain/seed0"]
+
+
+def test_a_check_is_one_registry_entry_and_its_function(tmp_path):
+    """A data check defined outside the package (no file of tf_tickets edited): one `register(Check(...))` and
+    the function it applies. A grid plans its runs (the data it names is what the ticket's pruning sees), a
+    ticket that uses no data reports it with the check's own verdict, and the runs' identities name it."""
+    script = textwrap.dedent('''
+        import json, sys
+        from tf_tickets import checks, cli, sanity
+
+        def shift_labels(data, seed):
+            return data.replace(y_train=(data.y_train + 1) % data.num_classes)
+
+        checks.register(checks.Check("shifted_labels", "shifted labels", checks.DATA, "which label goes with "
+                                     "which image (each moved one class on)", checks.DATA,
+                                     "does not (it uses no data)", default=False, corrupt=shift_labels))
+        printed = cli.run_in_process(sanity.main, "tf_tickets.sanity", sys.argv[1:])
+        snip, random = sanity.build_grids()
+        print(json.dumps({"printed": printed, "snip": {k: s.spec.check for k, s in snip.stages.items()},
+                          "skipped": random.skipped, "verdict": random.procedure.why_not("shifted_labels"),
+                          "corrupt": sorted({s.spec.to_config()["corrupt"] for s in snip.stages.values()})}))
+    ''')
+    result = subprocess.run([sys.executable, "-c", script, *TINY, "--methods=snip,random", "--seeds=0",
+                             "--checks=shifted_labels", f"--run_dir={tmp_path}", "--print_commands"],
+                            cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert found["printed"] == 0
+    assert found["snip"] == {"snip/sparsity0.9/plain/seed0": None,
+                             "snip/sparsity0.9/shifted_labels/seed0": "shifted_labels"}
+    assert found["corrupt"] == ["none", "shifted_labels"]
+    assert found["skipped"] == ["shifted_labels"] and found["verdict"] == "does not (it uses no data)"
