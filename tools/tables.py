@@ -1,15 +1,15 @@
-"""Result tables and plots of any set of runs, and per-layer densities of several pruning methods.
+"""Result tables and plots of any set of runs, and per-layer densities of several criteria or budgets.
 
     python tools/tables.py RUN_OR_FOLDER [...] [--out=PREFIX]
     python tools/tables.py layers --model=mnist_lenet_300_100 --dataset=embedded --sparsity=0.9
         --methods=smart_ratio,snip,grasp,magnitude,erk [--out=PREFIX]        (one command line)
     python tools/tables.py layers RUN_DIR [...] [--out=PREFIX]
 
-The first prints one table per model and dataset (rows: methods, columns: sparsities, mean ± std of the
+The first prints one table per model and dataset (rows: tickets, columns: sparsities, mean ± std of the
 test accuracy over seeds, the best of each column in bold; unfinished, collapsed and not-finite runs
 named) for every run directory under the given folders: sanity grids, compare and siblings roots, single
 `tf_tickets.train` runs. `layers` prints the kept fraction of each layer of one fresh network under each
-method (`criterion[@budget]`, or a budget's name for random scores under it, e.g. smart_ratio), or of the
+entry (`criterion[@budget]`, or a budget's name for random scores under it, e.g. smart_ratio), or of the
 given runs. `--out=PREFIX` also writes PREFIX.md, PREFIX.csv and PREFIX.png. Bad input: one line, exit 2,
 nothing written.
 """
@@ -28,8 +28,9 @@ LAYERS = "layers"
 # Shared names: overlap's --out and sanity's --methods mean the same here (default None, read the same
 # way), so these definitions may stand in for theirs when both modules are loaded in one process.
 OUT = cli.OUT  # PREFIX.md, PREFIX.csv and PREFIX.png
-METHODS = flags.DEFINE_list("methods", None, "Several methods, method[:criterion][@budget] each (sanity: in one "
-                            "report; tools/tables.py layers: per-layer densities, default "
+METHODS = flags.DEFINE_list("methods", None, "Several tickets, procedure[:criterion][@budget] or criterion[@budget] "
+                            "each (sanity: in one report; tools/tables.py layers: criteria or budgets, their "
+                            "per-layer densities, default "
                             + ",".join(densities.DEFAULT_METHODS) + ").", allow_override=True)
 for _name in ("out", "model", "dataset", "data_dir", "sparsity", "budget", "policy", "seed"):
     flags.declare_key_flag(_name)  # defined where the other commands read them; --help lists them here too
@@ -63,7 +64,7 @@ def write(prefix: str, writer) -> None:
 def table(paths) -> int:
     prefix = out_prefix()
     if METHODS.value:
-        raise TicketsError("--methods chooses the methods of `layers`; tables show every run found")
+        raise TicketsError("--methods chooses the criteria and budgets of `layers`; tables show every run found")
     report = results.build(paths)
     print(report.markdown(), end="")
     if prefix:
@@ -74,7 +75,7 @@ def table(paths) -> int:
 def layers(paths) -> int:
     prefix = out_prefix()
     if paths and METHODS.value:
-        raise TicketsError("give runs or --methods, not both: runs carry their own methods")
+        raise TicketsError("give runs or --methods, not both: runs carry their own tickets")
     if paths:
         result = densities.run_densities(paths)
     else:

@@ -1,4 +1,4 @@
-"""The runs of one method at one sparsity, seeds pooled: their test accuracies' mean ± std, and the runs that
+"""The runs of one ticket at one sparsity, seeds pooled: their test accuracies' mean ± std, and the runs that
 cannot count as the others do (a network whose layers collapsed, a result that is not a number), named."""
 import dataclasses
 import math
@@ -45,7 +45,7 @@ def collapse_of(results: dict) -> Optional[str]:
 
 @dataclasses.dataclass
 class Cell:
-    """The runs of one method at one sparsity."""
+    """The runs of one ticket at one sparsity."""
 
     runs: List[Run] = dataclasses.field(default_factory=list)
 

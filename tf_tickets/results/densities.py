@@ -1,4 +1,4 @@
-"""How much of each layer a method keeps, in network order, one line per method: the picture behind Su et
+"""How much of each layer a criterion or budget keeps, in network order, one line each: the picture behind Su et
 al.'s second finding (random tickets with good layer ratios do as well as SNIP or GraSP).
 
 `layer_densities` computes it for a fresh network with the project's own `Pruner` (the masks a run with
@@ -26,11 +26,11 @@ def _entry(text: str, budget: str):
 
     name, given = parse_method_budget(text)
     if not name:
-        raise TicketsError(f"empty method in {text!r}: write criterion[@budget] or a budget's name")
+        raise TicketsError(f"empty entry in {text!r}: write criterion[@budget] or a budget's name")
     if name in budgets.BUDGETS and given is None and name not in criteria.CRITERIA:
         return text, "random", name
     if name not in criteria.CRITERIA:
-        raise TicketsError(f"unknown method {name!r} for per-layer densities at initialisation: give a criterion "
+        raise TicketsError(f"unknown criterion {name!r} for per-layer densities at initialisation: give a criterion "
                            f"({', '.join(criteria.names())}) or a budget ({', '.join(budgets.names())}); a "
                            "partially-trained ticket's densities come from its runs (give run directories)")
     return (text if given or budget == "global" else f"{text}@{budget}"), name, given or budget
@@ -39,9 +39,9 @@ def _entry(text: str, budget: str):
 def layer_densities(model: str, dataset: str, sparsity: float, methods: Sequence[str] = DEFAULT_METHODS,
                     seed: int = 0, budget: str = "global", policy: str = "conv_dense", train=None,
                     data_dir: Optional[str] = None) -> Dict:
-    """Per-layer kept fraction of one fresh network (`seed`) under each method, at `sparsity`:
+    """Per-layer kept fraction of one fresh network (`seed`) under each entry of `methods`, at `sparsity`:
     {"title", "layers": names in network order, "sizes", "densities": {method: [...]}, "sparsity":
-    {method: overall sparsity}}. A method is `criterion[@budget]` (`budget` when none is given) or a
+    {method: overall sparsity}}. An entry is `criterion[@budget]` (`budget` when none is given) or a
     budget's name (random scores under it: the budget's own densities). Data-dependent criteria score the
     class-balanced batch that a training run with `train` (a TrainConfig; default: its defaults with
     `seed`) would score; the data is read only for them."""
@@ -85,7 +85,7 @@ def _add(result: Dict, label: str, kept: List[float]) -> None:
 
 def run_densities(paths: Sequence[str]) -> Dict:
     """The same numbers read from finished pruned runs (their sparsity.json) under `paths`: one line per
-    method and sparsity, the mean over its runs (seeds); dense and unfinished runs are left out. The runs
+    ticket and sparsity, the mean over its runs (seeds); dense and unfinished runs are left out. The runs
     must share a network."""
     runs = [r for r in find_runs(paths) if r.finished and r.pruned]
     if not runs:
@@ -113,7 +113,7 @@ def run_densities(paths: Sequence[str]) -> Dict:
 
 
 def markdown(result: Dict) -> str:
-    """Layer x method table of kept fractions, totals last; empty layers named under it."""
+    """Layer x entry table of kept fractions, totals last; empty layers named under it."""
     methods = list(result["densities"])
     rows = [[i, name, f"{size:,}"] + [f"{result['densities'][m][i - 1]:.4f}" for m in methods]
             for i, (name, size) in enumerate(zip(result["layers"], result["sizes"]), start=1)]

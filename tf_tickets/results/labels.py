@@ -1,4 +1,4 @@
-"""What a run is, read from its record: the label of its method in tables, its check, its sparsity.
+"""What a run is, read from its record: the label of its ticket in tables, its check, its sparsity.
 
 A run's record says which procedure planned it and which part of it the run is (`stage.json`,
 `tf_tickets.runs.record.StageRecord`); its settings are read back from `config.json`
@@ -18,7 +18,7 @@ from tf_tickets.results.runs import DENSE, Run, config_in, record_in
 from tf_tickets.runs import FromCriterion, FromFile, RunSpec, Search
 from tf_tickets.runs.record import StageRecord
 
-# The pruning record's entries that a label says already (or that never tell methods apart).
+# The pruning record's entries that a label says already (or that never tell tickets apart).
 _NAMED = {"method", "sparsity", "budget", "policy", "method_options", "budget_options", "mask_file", "prune_at",
           "invert", "jackpot", "gmp", "combined", "masks_from"}
 
@@ -88,7 +88,7 @@ def check_of(config: dict) -> Optional[str]:
 
 
 def _options(pruning: dict, budget: str, implied: Iterable[str] = ()) -> str:
-    """"@budget[k=v, ...]": what makes this run's method differ from the method as named (its budget, the
+    """"@budget[k=v, ...]": what makes this run's ticket differ from the ticket as named (its budget, the
     criterion's and budget's options, the policy, and any setting added to the record later, such as
     `block`, which enters it only when set)."""
     text = f"@{pruning['budget']}" if pruning.get("budget", budget) != budget else ""
@@ -136,7 +136,7 @@ def _own_run(run: Run, spec: RunSpec, source: Callable) -> str:
 
 
 def method_label(run: Run, source: Callable[[Optional[str]], Optional[Run]] = lambda path: None) -> str:
-    """A readable name for the method the run is part of, without its check. `source(path)` gives the run
+    """A readable name for the ticket the run is part of, without its check. `source(path)` gives the run
     that wrote a file this run reads (whose masks a mask file holds)."""
     spec, record = spec_of(run), record_of(run)
     if record.dense or (spec.dense and record.part == "run"):
@@ -154,7 +154,7 @@ def method_label(run: Run, source: Callable[[Optional[str]], Optional[Run]] = la
 
 
 def label(run: Run, source: Callable = lambda path: None) -> str:
-    """The method's label with its check, e.g. "snip / random_labels"."""
+    """The ticket's label with its check, e.g. "snip / random_labels"."""
     check = spec_of(run).check
     return method_label(run, source) + (f" / {check}" if check else "")
 

@@ -1,4 +1,4 @@
-"""Pictures of results: accuracy against sparsity per method, per-layer density under several methods, and
+"""Pictures of results: accuracy against sparsity per ticket, per-layer density under several criteria or budgets, and
 the sanity checks of many grids side by side. Each returns or carries the numbers it draws (`figures.plotted`
 reads them back where the PNG keeps them)."""
 import math
@@ -9,7 +9,7 @@ from tf_tickets.results.labels import is_dense
 
 
 def accuracy_plot(path: str, report) -> Dict:
-    """Test accuracy (%) against sparsity, one line per method (mean, with a band and bars of one std),
+    """Test accuracy (%) against sparsity, one line per ticket (mean, with a band and bars of one std),
     the dense network as a horizontal line; one panel per model and dataset of a `tables.Report`. Returns
     the numbers drawn."""
     plt = figures.pyplot()
@@ -47,7 +47,7 @@ def accuracy_plot(path: str, report) -> Dict:
 
 
 def density_plot(path: str, result: Dict) -> None:
-    """Kept fraction per layer (network order, log scale), one line per method, overall sparsity in the
+    """Kept fraction per layer (network order, log scale), one line per criterion or budget, overall sparsity in the
     legend; an empty layer is an x at the bottom (log scale has no 0), named by `densities.markdown`."""
     plt = figures.pyplot()
     layers = result["layers"]
@@ -75,8 +75,8 @@ def density_plot(path: str, result: Dict) -> None:
 
 
 def checks_plot(path: str, bars: Dict[float, List[Tuple[str, float, float]]]) -> None:
-    """Per sparsity, one panel of bars: (label, mean %, std %) of each method, plain (blue) and under each
-    check (orange, "method / check")."""
+    """Per sparsity, one panel of bars: (label, mean %, std %) of each ticket, plain (blue) and under each
+    check (orange, "ticket / check")."""
     plt = figures.pyplot()
     sparsities = sorted(bars)
     fig, axes = plt.subplots(1, len(sparsities), figsize=(7 * len(sparsities), 4.5), squeeze=False)

@@ -1,5 +1,5 @@
 """The sanity grids under a runs root, collected into one report: every grid's own table (its `sanity.csv`)
-per method and sparsity, and one picture of every method's accuracy, plain and under each check, drawn from
+per ticket and sparsity, and one picture of every ticket's accuracy, plain and under each check, drawn from
 the numbers each grid's plot carries (`sanity.png`: the mean and std over its runs, as the grid computed them)."""
 import csv
 import glob
@@ -15,12 +15,12 @@ from tf_tickets.table_writer import markdown_table
 
 COLUMNS = ["check", "n", "accuracy", "drop", "verdict"]  # of a grid's table, as the collected report shows them
 TABLE, PLOT = "sanity.csv", "sanity.png"  # what a grid writes in its table directory
-METHOD_ITSELF, DENSE_REFERENCE = "none", "(dense"  # how the rows of the method itself and of the dense network open
+METHOD_ITSELF, DENSE_REFERENCE = "none", "(dense"  # how the rows of the ticket itself and of the dense network open
 
 
 def grids(root: str) -> Dict[Tuple[str, float], str]:
     """{(method, sparsity): table directory} of the grids under `root` (`<method>/sparsity<S>/sanity.csv`);
-    a grid placed beside another of the same sparsity keeps what tells it apart in its method's name."""
+    a grid placed beside another of the same sparsity keeps what tells it apart in its ticket's name."""
     found = {}
     for path in sorted(glob.glob(os.path.join(root, "*", "sparsity*", TABLE))):
         directory = os.path.dirname(path)
@@ -40,7 +40,7 @@ def _rows(directory: str) -> List[Dict]:
 
 
 def _bars(method: str, directory: str) -> List[Tuple[str, float, float]]:
-    """(label, mean %, std %) of the method and each check its grid ran, from the numbers of its plot."""
+    """(label, mean %, std %) of the ticket and each check its grid ran, from the numbers of its plot."""
     path = os.path.join(directory, PLOT)
     if not os.path.isfile(path):
         raise TicketsError(f"{directory} has {TABLE} but no {PLOT}: gather the grid again (--gather)")

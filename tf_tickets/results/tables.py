@@ -1,10 +1,10 @@
-"""Result tables of any set of run directories, in the paper's layout: methods x sparsities.
+"""Result tables of any set of run directories, in the paper's layout: tickets x sparsities.
 
     report = results.build(["runs/embedded-sanity", "runs/compare"])
     print(report.markdown())
 
-Runs (`runs.find_runs`) of one method and sparsity (`labels`) are one cell, seeds pooled: mean ± std of the
-test accuracy in %, the best method of each column in bold. Unfinished runs, runs with a value that is not
+Runs (`runs.find_runs`) of one ticket and sparsity (`labels`) are one cell, seeds pooled: mean ± std of the
+test accuracy in %, the best ticket of each column in bold. Unfinished runs, runs with a value that is not
 finite and networks whose layers collapsed are named, never dropped silently. Reads JSON only (TensorFlow
 loads only to describe a collapsed network, with `tf_tickets.pruning.collapse`).
 """
@@ -21,14 +21,14 @@ from tf_tickets.results.labels import Sources, is_dense, label, setting_text, sp
 from tf_tickets.results.runs import Run, find_runs
 from tf_tickets.table_writer import markdown_table, percent
 
-# Settings that change what is trained but not which method it is: runs of one cell should agree on them.
+# Settings that change what is trained but not which ticket it is: runs of one cell should agree on them.
 TRAINING = ("training_steps", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "lr_schedule",
             "milestones", "gamma", "warmup", "augment", "train_fraction", "mixed_precision")
 
 
 @dataclasses.dataclass
 class Table:
-    """One model on one dataset: rows = methods (dense first), columns = sparsities."""
+    """One model on one dataset: rows = tickets (dense first), columns = sparsities."""
 
     model: str
     dataset: str
@@ -47,8 +47,8 @@ class Table:
         return max(counts, key=lambda n: (counts[n], n)) if counts else 0
 
     def best(self, sparsity: float) -> List[str]:
-        """The methods with the best mean at `sparsity` (ties at the shown precision all count) among the
-        methods themselves (not the dense network, not under a check, unless only those are there); none
+        """The tickets with the best mean at `sparsity` (ties at the shown precision all count) among the
+        tickets themselves (not the dense network, not under a check, unless only those are there); none
         when fewer than two compete."""
         candidates = [m for m in self.methods if not is_dense(m) and self.cell(m, sparsity)
                       and self.cell(m, sparsity).n]

@@ -82,7 +82,7 @@ class RunSpec:
         if self.check is not None:
             check = checks.get(self.check)
             if check.acts_on != checks.DATA and self.masks.dense:
-                raise TicketsError(f"the {self.check} check needs a pruned network: set a method")
+                raise TicketsError(f"the {self.check} check needs a pruned network: set a criterion or procedure")
         self.masks.validate(self.pruning)
 
     @property
