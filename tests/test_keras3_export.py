@@ -132,7 +132,8 @@ def test_the_export_command_ships_a_keras3_runs_model_and_refuses_a_run_on_a_use
                               sparsity=0.9)
     tf_tickets.strip(pruned).save(str(run_dir / run_files.MODEL))
     files.write_json(str(run_dir / run_files.RESULTS), {"test_accuracy": 0.1})
-    files.write_json(str(run_dir / run_files.CONFIG), {"dataset": "embedded"})
+    settings = {"model": "mnist_lenet_300_100", "dataset": "embedded", "pruning": {"method": "magnitude", "sparsity": 0.9}}
+    files.write_json(str(run_dir / run_files.CONFIG), settings)
     result = run_main("tf_tickets.export.command", f"--run_dir={run_dir}", "--formats=keras,tflite",
                       "--test_examples=200", "--latency_repeats=2")
     assert result.returncode == 0, result.stderr
@@ -141,7 +142,7 @@ def test_the_export_command_ships_a_keras3_runs_model_and_refuses_a_run_on_a_use
     assert [row["nonzero_weights"] for row in report["formats"]] == [kept_weights] * 2
     assert all(check["max_abs_diff"] <= 1e-4 for check in report["formats"][1]["parity"].values())
 
-    files.write_json(str(run_dir / run_files.CONFIG), {"dataset": "user:0123456789ab"})
+    files.write_json(str(run_dir / run_files.CONFIG), {**settings, "dataset": "user:0123456789ab"})
     result = run_main("tf_tickets.export.command", f"--run_dir={run_dir}", f"--out={tmp_path / 'again'}")
     assert result.returncode == 2 and "trained on your own data" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "again").exists()
