@@ -104,7 +104,7 @@ def main(root, prefix):
             path = f"{prefix}-{dataset}.png"
             line_plot(path, [f"{100 * s:.0f}" for s in x], series,
                       levels={"dense": mean_std(dense)[0]} if dense else None, xlabel="sparsity (%)",
-                      title=f"LeNet-300-100, {dataset}: every level's ticket (clean data, rewound)")
+                      title=f"LeNet-300-100, {dataset}: each level's ticket")
             plots.append(path)
     text = "\n".join(parts)
     write_atomic(prefix + ".md", text)
