@@ -28,6 +28,8 @@ CELLS = [("magnitude, no retraining", "magnitude.json"),
 
 
 def percent(values):
+    if len(values) == 1:
+        return f"{100 * values[0]:.2f} (one seed)"
     return mean_std_text(*mean_std(values)) if values else "not run"
 
 
