@@ -96,6 +96,22 @@ def scores_and_masks():
                  else ranking.masks(0.2))
         found.update({f"scores/{name}/{key}": value for key, value in ranking.by_key().items()})
         found.update({f"masks/{name}/{key}": value for key, value in masks.items()})
+    found.update(budget_masks())
+    return found
+
+
+BUDGETS = {"smart_ratio": {"budget": "smart_ratio"}, "erk": {"budget": "erk"},
+           "layerwise_blocks": {"budget": "layerwise", "block": 4},
+           "min_density_skip_first": {"budget_options": {"min_density": 0.05}, "policy": "skip_first"},
+           "skip_shortcuts": {"policy": "skip_shortcuts"}}
+
+
+def budget_masks():
+    """Magnitude masks at 90% under each budget, block size and policy: the same on every backend."""
+    found = {}
+    for name, options in BUDGETS.items():
+        pruned = tf_tickets.prune(build(), "magnitude", 0.9, seed=0, **options)
+        found.update({f"budgets/{name}/{key}": value for key, value in current_masks(pruned).items()})
     return found
 
 

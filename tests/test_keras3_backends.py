@@ -42,6 +42,8 @@ def test_every_backend_keeps_masks_through_training_saving_and_stripping(results
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_scores_and_masks_are_the_same_on_every_backend(results, backend):
+    """Every criterion's scores and masks, and magnitude masks under every budget, block size and policy
+    (keras3_checks.BUDGETS), on one model, weights and batch: the TensorFlow backend's, on JAX and PyTorch."""
     expected, got = results["tensorflow"][0], results[backend][0]
     assert sorted(got) == sorted(expected)
     for key, value in expected.items():
