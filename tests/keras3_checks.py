@@ -190,9 +190,12 @@ def check_custom_loop_with_optimizer_apply():
     assert kernels_exactly_zero(pruned)
 
 
-def check_mixed_bfloat16_keeps_float32_master_weights():
+def check_mixed_precision_keeps_float32_master_weights(policy, below):
+    """Under `policy` (mixed_float16 with Keras' loss scaling, mixed_bfloat16) kernels and masks stay float32,
+    masked weights 0, and updates smaller than the compute dtype resolves at a weight (`below` of it) reach
+    the float32 weights: nothing rounds them away (a weight written back in 16 bits would lose every one)."""
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16")
+    keras.config.set_dtype_policy(policy)
     try:
         pruned = tf_tickets.prune(build(), "magnitude", 0.8)
         assert all(np.dtype(t.weight.dtype) == np.float32 for t in targets(pruned))
@@ -201,14 +204,12 @@ def check_mixed_bfloat16_keeps_float32_master_weights():
         pruned.fit(X, Y, batch_size=20, epochs=1, verbose=0)
     finally:
         keras.config.set_dtype_policy(previous)
-    assert kernels_exactly_zero(pruned)
-    # Updates below half of bfloat16's resolution at a weight (2^-9 of it) reach the float32 weights: nothing
-    # rounds them away (a weight written back in bfloat16 would have lost every one of them).
+    assert kernels_exactly_zero(pruned), policy
     for target in targets(pruned):
         kept = to_numpy(target.mask) == 1
         now, then = to_numpy(target.weight)[kept], before[target.key][kept]
         change = np.abs(now - then)
-        assert np.mean((change > 0) & (change < np.abs(then) * 2.0 ** -9)) > 0.25, target.key  # some ReLUs are dead
+        assert np.mean((change > 0) & (change < np.abs(then) * below)) > 0.25, (policy, target.key)  # dead ReLUs
 
 
 def check_data_parallel():
@@ -428,7 +429,8 @@ def main(out_dir):
     check_fit_keeps_masked_weights_zero()
     check_a_changed_mask_is_seen_by_the_compiled_step()
     check_custom_loop_with_optimizer_apply()
-    check_mixed_bfloat16_keeps_float32_master_weights()
+    check_mixed_precision_keeps_float32_master_weights("mixed_bfloat16", 2.0 ** -9)  # bfloat16: 8-bit mantissa
+    check_mixed_precision_keeps_float32_master_weights("mixed_float16", 2.0 ** -12)  # float16: 11-bit
     check_data_parallel()
     check_save_load_and_strip()
     check_export()
