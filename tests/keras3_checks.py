@@ -7,8 +7,6 @@ precision, data parallelism, save/load, strip, bad input) and writes the scores 
 for one model, weights and batch to OUT_DIR/<backend>.npz, which the test compares across backends, with
 the BatchNorm second-derivative errors in OUT_DIR/<backend>.json.
 """
-import importlib.abc
-import importlib.machinery
 import json
 import os
 import subprocess
@@ -18,23 +16,11 @@ import tempfile
 BACKEND = os.environ["KERAS_BACKEND"]
 
 
-class _NoTensorFlow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """`import tensorflow` fails as if it were not installed (a probe by `find_spec` sees no file)."""
-
-    def find_spec(self, name, path, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
-            return importlib.machinery.ModuleSpec(name, self)
-        return None
-
-    def create_module(self, spec):
-        raise ImportError(f"{spec.name} is blocked: this check runs without TensorFlow")
-
-    def exec_module(self, module):
-        raise ImportError(f"{module.__name__} is blocked")
-
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script too
+from tests.no_tensorflow import block_tensorflow  # noqa: E402
 
 if BACKEND != "tensorflow":
-    sys.meta_path.insert(0, _NoTensorFlow())
+    block_tensorflow()
 else:  # two logical CPUs for MirroredStrategy, set before TensorFlow starts
     import tensorflow as tf
 

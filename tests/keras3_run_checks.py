@@ -7,8 +7,6 @@ TensorFlow fails: `python tests/keras3_run_checks.py checks OUT_DIR [--reference
 run below, uninterrupted), and `python tests/keras3_run_checks.py resume RUN_DIR` trains the run that test kills
 and resumes.
 """
-import importlib.abc
-import importlib.machinery
 import io
 import json
 import os
@@ -17,24 +15,11 @@ from contextlib import redirect_stdout
 
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
 
-
-class _NoTensorFlow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """`import tensorflow` fails as if it were not installed."""
-
-    def find_spec(self, name, path, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
-            return importlib.machinery.ModuleSpec(name, self)
-        return None
-
-    def create_module(self, spec):
-        raise ImportError(f"{spec.name} is blocked: this check runs without TensorFlow")
-
-    def exec_module(self, module):
-        raise ImportError(f"{module.__name__} is blocked")
-
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script too
+from tests.no_tensorflow import block_tensorflow  # noqa: E402
 
 if __name__ == "__main__" and BACKEND != "tensorflow":
-    sys.meta_path.insert(0, _NoTensorFlow())
+    block_tensorflow()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

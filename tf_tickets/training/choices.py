@@ -9,6 +9,18 @@ OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("step", "cosine", "constant")
 
 
+
+def make_optimizer(name: str, learning_rate, momentum: float, weight_decay: float, sgd: type, adam: type):
+    """The named optimizer, from the Keras' coupled-L2 classes `sgd` and `adam` (tf_keras or Keras 3);
+    `weight_decay` is the reference's coupled L2 coefficient (1e-4 in Su et al.)."""
+    if weight_decay < 0:
+        raise TicketsError(f"weight decay must be >= 0, got {weight_decay}")
+    if name == "sgd":
+        return sgd(learning_rate, momentum=momentum, l2=weight_decay)
+    if name == "adam":
+        return adam(learning_rate, l2=weight_decay)
+    raise TicketsError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
+
 def make_schedule(keras, name: str, lr: float, total_steps: int, milestones: Sequence[int] = (), factor: float = 0.1,
                   warmup_steps: int = 0, warmup: Optional[type] = None):
     """Builds the schedule in `keras` (the tf_keras or Keras 3 module); milestones are step numbers, sorted.

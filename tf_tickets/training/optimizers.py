@@ -7,8 +7,7 @@ after the gradients have been aggregated across replicas (adding it per replica 
 by the number of replicas) and unscaled by a loss-scale optimizer.
 """
 from tf_tickets.backend import keras, tf
-from tf_tickets.errors import TicketsError
-from tf_tickets.training.choices import OPTIMIZERS
+from tf_tickets.training import choices
 
 
 class _CoupledL2:
@@ -55,11 +54,5 @@ class CoupledL2Adam(_CoupledL2, keras.optimizers.Adam):
 
 
 def make_optimizer(name: str, learning_rate, momentum: float = 0.9, weight_decay: float = 0.0):
-    """`weight_decay` is the reference's coupled L2 coefficient (1e-4 in Su et al.)."""
-    if weight_decay < 0:
-        raise TicketsError(f"weight decay must be >= 0, got {weight_decay}")
-    if name == "sgd":
-        return CoupledL2SGD(learning_rate, momentum=momentum, l2=weight_decay)
-    if name == "adam":
-        return CoupledL2Adam(learning_rate, l2=weight_decay)
-    raise TicketsError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
+    """The reference's coupled L2 coefficient (1e-4 in Su et al.): `choices.make_optimizer`."""
+    return choices.make_optimizer(name, learning_rate, momentum, weight_decay, CoupledL2SGD, CoupledL2Adam)

@@ -6,8 +6,7 @@ JAX's stateless apply too), after the gradients are aggregated and unscaled.
 import keras
 from keras import ops
 
-from tf_tickets.errors import TicketsError
-from tf_tickets.training.choices import OPTIMIZERS
+from tf_tickets.training import choices
 
 
 class _CoupledL2:
@@ -38,11 +37,5 @@ class CoupledL2Adam(_CoupledL2, keras.optimizers.Adam):
 
 
 def make_optimizer(name: str, learning_rate, momentum: float = 0.9, weight_decay: float = 0.0):
-    """`weight_decay` is the reference's coupled L2 coefficient, as in `tf_tickets.training.optimizers`."""
-    if weight_decay < 0:
-        raise TicketsError(f"weight decay must be >= 0, got {weight_decay}")
-    if name == "sgd":
-        return CoupledL2SGD(learning_rate, momentum=momentum, l2=weight_decay)
-    if name == "adam":
-        return CoupledL2Adam(learning_rate, l2=weight_decay)
-    raise TicketsError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
+    """As `tf_tickets.training.optimizers.make_optimizer`, with Keras 3's classes."""
+    return choices.make_optimizer(name, learning_rate, momentum, weight_decay, CoupledL2SGD, CoupledL2Adam)
